@@ -1,0 +1,1 @@
+"""Synthetic against real text: linguistic, diversity and realism measures."""

@@ -1,0 +1,1 @@
+"""Content-addressed stage artifacts shared across jobs and sweeps."""

@@ -1,0 +1,85 @@
+"""Content-addressed stage artifacts.
+
+A stage's artifact lives at `<root>/<stage>/<key>`, where the key hashes the stage's own
+config slice and its inputs' keys. Jobs of a sweep that share a stage's inputs share the
+artifact: a sweep over `model=` generates once, a sweep over a filter threshold trains the
+same generation many times. Artifacts are built in a temporary folder and renamed into place,
+under a file lock, so parallel jobs never see half an artifact and never build one twice.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import logging
+import shutil
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+COMPLETE_MARKER = "_complete.json"
+
+
+class ArtifactStore:
+    def __init__(self, root: str | Path) -> None:
+        self.root = Path(root)
+
+    def path(self, stage: str, key: str) -> Path:
+        return self.root / stage / key
+
+    def exists(self, stage: str, key: str) -> bool:
+        return (self.path(stage, key) / COMPLETE_MARKER).is_file()
+
+    @contextmanager
+    def _lock(self, stage: str, key: str) -> Iterator[None]:
+        lock_path = self.root / stage / f"{key}.lock"
+        lock_path.parent.mkdir(parents=True, exist_ok=True)
+        with lock_path.open("w") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+    def get_or_build(
+        self,
+        stage: str,
+        key: str,
+        build: Callable[[Path], dict[str, Any] | None],
+        describe: dict[str, Any] | None = None,
+    ) -> tuple[Path, bool]:
+        """Return the artifact folder, building it with `build(tmp_dir)` when absent.
+
+        `build` writes its files into the folder it is given and may return a small JSON
+        summary, stored beside the description of what produced the artifact. The boolean
+        says whether the artifact was reused.
+        """
+        final = self.path(stage, key)
+        if self.exists(stage, key):
+            log.info("stage %s: reusing %s", stage, final)
+            return final, True
+        with self._lock(stage, key):
+            if self.exists(stage, key):
+                return final, True
+            final.parent.mkdir(parents=True, exist_ok=True)
+            tmp = Path(tempfile.mkdtemp(prefix=f".{key}-", dir=final.parent))
+            try:
+                summary = build(tmp) or {}
+                marker = {"stage": stage, "key": key, "inputs": describe or {}, "summary": summary}
+                (tmp / COMPLETE_MARKER).write_text(json.dumps(marker, indent=2, default=str))
+                if final.exists():
+                    shutil.rmtree(final)
+                tmp.rename(final)
+            except BaseException:
+                shutil.rmtree(tmp, ignore_errors=True)
+                raise
+        log.info("stage %s: built %s", stage, final)
+        return final, False
+
+    def summary(self, stage: str, key: str) -> dict[str, Any]:
+        marker = json.loads((self.path(stage, key) / COMPLETE_MARKER).read_text())
+        return dict(marker.get("summary", {}))

@@ -1,0 +1,1 @@
+"""Typed configuration: one schema per group, registered in Hydra's ConfigStore."""

@@ -1,0 +1,1 @@
+"""Which words drive each emotion class: SHAP keywords for guided generation."""

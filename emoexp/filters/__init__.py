@@ -1,0 +1,1 @@
+"""Quality filters: each row gets a keep decision, a score and a reason."""

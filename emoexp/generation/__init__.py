@@ -1,0 +1,1 @@
+"""Generation strategies: how prompts are built and replies become rows."""

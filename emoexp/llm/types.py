@@ -1,0 +1,49 @@
+"""The contract between generation strategies and LLM backends.
+
+A strategy builds `ChatRequest`s and reads `ChatResult`s; it never knows which backend
+answered, whether the answer came from the cache, or how many retries it took.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+
+@dataclass(frozen=True)
+class ChatRequest:
+    # OpenAI-style messages: ({"role": "system" | "user" | "assistant", "content": str}, ...)
+    messages: tuple[tuple[str, str], ...]
+    # N samples of one prompt are N requests with sample_index 0..N-1 (N cache keys)
+    sample_index: int = 0
+    # prompt template name and version, part of the cache key
+    template: str = ""
+    # a JSON schema the reply must follow, for backends that can constrain decoding
+    json_schema: dict[str, Any] | None = None
+    # carried through to the result, not part of the cache key (strategy bookkeeping)
+    metadata: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+
+
+@dataclass
+class ChatResult:
+    request: ChatRequest
+    text: str | None
+    error: str | None = None
+    cached: bool = False
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None and self.text is not None
+
+
+class LLMBackend(Protocol):
+    """Answers every request it is given, one result per request in the same order;
+    a failed request is a result with `error` set, never an exception that loses the batch."""
+
+    name: str
+    model: str
+
+    def generate(self, requests: Sequence[ChatRequest]) -> list[ChatResult]: ...

@@ -1,0 +1,1 @@
+"""Multi-label metrics that say which classes were absent instead of averaging them away."""

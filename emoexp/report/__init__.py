@@ -1,0 +1,1 @@
+"""Comparing the jobs of a sweep: tables, significance tests, plots."""

@@ -1,0 +1,1 @@
+"""Experiment tracking: W&B (offline by default), CSV, or none."""

@@ -1,0 +1,42 @@
+"""A short human-readable summary of one job, beside its metrics.json."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from omegaconf import DictConfig
+
+HEADLINE = ("ap_micro", "ap_macro", "lrap", "auroc_micro", "auroc_macro", "f1_micro@0.5",
+            "f1_macro@0.5", "f1_micro@tuned", "f1_macro@tuned", "jaccard@0.5")  # fmt: skip
+
+
+def _fmt(value: Any) -> str:
+    return f"{value:.4f}" if isinstance(value, float) else str(value)
+
+
+def write_summary(job_dir: Path, cfg: DictConfig, metrics: dict[str, Any]) -> Path:
+    test = metrics.get("test", {})
+    lines = [
+        f"# emoexp job `{job_dir.name}`",
+        "",
+        f"- data: {cfg.data.name} -> taxonomy {cfg.taxonomy}; train rows "
+        f"{metrics.get('train', {}).get('rows', '?')}, test rows {test.get('n_rows', '?')}",
+        f"- model: {cfg.model.name} ({cfg.model.pretrained}, {cfg.model.pooling} pooling), "
+        f"{cfg.trainer.max_epochs} epoch(s), seed {cfg.seed}",
+        f"- generation: {cfg.gen.strategy}; regime: {cfg.regime}",
+        "",
+        "| test metric | value |",
+        "| --- | --- |",
+    ]
+    lines += [f"| {name} | {_fmt(test[name])} |" for name in HEADLINE if name in test]
+    absent = test.get("absent_classes") or []
+    if absent:
+        lines += ["", f"Classes with no positives in the test set (left out of macro averages): "
+                  f"{', '.join(absent)}"]  # fmt: skip
+    for name, result in (metrics.get("zero_shot") or {}).items():
+        if isinstance(result, dict) and "ap_micro" in result:
+            lines.append(f"- zero-shot {name}: AP-micro {_fmt(result['ap_micro'])}")
+    path = job_dir / "summary.md"
+    path.write_text("\n".join(lines) + "\n")
+    return path
