@@ -1,0 +1,74 @@
+"""Every option of every config group composes against the typed schema, and mistakes fail
+at compose time with a message that names the key or lists the valid choices."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from hydra import compose, initialize_config_dir
+from hydra.errors import ConfigCompositionException, MissingConfigException
+from omegaconf import OmegaConf
+
+from emoexp.config.schema import register_configs
+from emoexp.paths import CONF_DIR
+
+register_configs()
+
+GROUPS = ["data", "model", "trainer", "logger", "gen", "llm", "explain", "filter", "eval"]
+
+
+def options(group: str) -> list[str]:
+    return sorted(p.stem for p in (CONF_DIR / group).glob("*.yaml"))
+
+
+def compose_with(overrides: list[str]):
+    with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
+        return compose(config_name="config", overrides=overrides)
+
+
+@pytest.mark.parametrize(
+    "override", [f"{group}={option}" for group in GROUPS for option in options(group)]
+)
+def test_every_group_option_composes(override: str) -> None:
+    cfg = compose_with([override])
+    OmegaConf.to_container(cfg.data, resolve=True)
+    assert cfg.model.name
+
+
+@pytest.mark.parametrize("option", options("experiment") + options("debug"))
+def test_every_experiment_and_debug_preset_composes(option: str) -> None:
+    group = "experiment" if (CONF_DIR / "experiment" / f"{option}.yaml").exists() else "debug"
+    compose_with([f"{group}={option}"])
+
+
+def test_mistyped_key_names_the_key() -> None:
+    with pytest.raises(ConfigCompositionException) as error:
+        compose_with(["trainer.max_epocs=1"])
+    assert "max_epocs" in str(error.value.__cause__ or error.value)
+
+
+def test_wrong_type_names_the_key() -> None:
+    with pytest.raises(ConfigCompositionException) as error:
+        compose_with(["trainer.max_epochs=many"])
+    assert "max_epochs" in str(error.value.__cause__ or error.value)
+
+
+def test_misspelled_group_option_lists_the_choices() -> None:
+    with pytest.raises(MissingConfigException) as error:
+        compose_with(["model=xlmr_lage"])
+    message = str(error.value)
+    assert "xlmr_lage" in message and "xlmr_large" in message
+
+
+def test_default_points_at_goemotions_and_minilm() -> None:
+    cfg = compose_with([])
+    assert (cfg.data.name, cfg.model.name, cfg.taxonomy) == ("goemotions", "minilm", "emo11")
+    assert cfg.model.pooling == "mean"
+
+
+def test_no_group_folder_is_missing_from_the_schema() -> None:
+    cfg = compose_with([])
+    for group in GROUPS:
+        assert group in cfg, group
+        assert Path(CONF_DIR / group).is_dir()
