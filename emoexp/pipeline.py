@@ -6,12 +6,14 @@ to an artifact, and this file is the only place that knows their order.
 
 from __future__ import annotations
 
+import json
 import logging
 from pathlib import Path
 from typing import Any
 
 import datasets
 import numpy as np
+import yaml
 from omegaconf import DictConfig, OmegaConf
 
 from emoexp.cache.artifacts import ArtifactStore
@@ -19,7 +21,13 @@ from emoexp.data.taxonomy import load_taxonomy
 from emoexp.metrics.multilabel import multilabel_metrics, tune_thresholds
 from emoexp.stages.seed import seed_stage
 from emoexp.stages.train import train_stage
-from emoexp.tracking.job_record import METRICS_FILE, JobRecord, write_json
+from emoexp.tracking.job_record import (
+    CONFIG_FILE,
+    METRICS_FILE,
+    JobRecord,
+    read_status,
+    write_json,
+)
 from emoexp.tracking.loggers import build_loggers, finish_loggers, log_final_metrics
 from emoexp.tracking.redact import redact
 from emoexp.tracking.summary import write_summary
@@ -55,9 +63,13 @@ def run(cfg: DictConfig, overrides: list[str] | None = None, tags: list[str] | N
     """
     job_dir = Path(cfg.paths.output_dir)
     job_dir.mkdir(parents=True, exist_ok=True)
+    resolved = redact(OmegaConf.to_container(cfg, resolve=True))
+    finished = completed_metrics(job_dir, resolved)
+    if finished is not None:
+        log.info("job %s already completed with this config; skipping it", job_dir)
+        return finished
     record = JobRecord(job_dir, overrides or [])
     record.running()
-    resolved = redact(OmegaConf.to_container(cfg, resolve=True))
     record.write_config(resolved)
     loggers = build_loggers(cfg.logger, job_dir, resolved, tags or [], run_name=job_dir.name)
     failed = True
@@ -71,6 +83,22 @@ def run(cfg: DictConfig, overrides: list[str] | None = None, tags: list[str] | N
         finish_loggers(loggers, failed=failed)
     record.completed()
     return metrics
+
+
+def completed_metrics(job_dir: Path, resolved: dict[str, Any]) -> dict[str, Any] | None:
+    """Metrics of a job that already completed in this folder with the same config.
+
+    This is what lets a rerun of a half-finished sweep (same `hydra.sweep.dir`) skip the
+    jobs that completed and redo only the failed or interrupted ones.
+    """
+    if read_status(job_dir).get("status") != "completed":
+        return None
+    config_path, metrics_path = job_dir / CONFIG_FILE, job_dir / METRICS_FILE
+    if not (config_path.is_file() and metrics_path.is_file()):
+        return None
+    if yaml.safe_load(config_path.read_text()) != json.loads(json.dumps(resolved, default=str)):
+        return None
+    return dict(json.loads(metrics_path.read_text()))
 
 
 def _run_stages(cfg: DictConfig, job_dir: Path, loggers: list) -> dict[str, Any]:

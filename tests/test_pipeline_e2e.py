@@ -1,0 +1,108 @@
+"""The whole chain on real GoEmotions rows with the tiny model: what `python -m emoexp` does."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from hydra import compose, initialize_config_dir
+from omegaconf import DictConfig, open_dict
+
+from emoexp.config.schema import register_configs
+from emoexp.paths import CONF_DIR, PROJECT_DIR
+from emoexp.pipeline import run
+
+register_configs()
+
+FAST = ["debug=fast", "data.max_train_rows=120", "data.max_eval_rows=80"]
+
+
+def compose_job(tmp_path: Path, data_dir: Path, overrides: list[str]) -> DictConfig:
+    with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
+        cfg = compose(config_name="config", overrides=[*FAST, *overrides])
+    with open_dict(cfg):
+        cfg.paths.output_dir = str(tmp_path / "job")
+        cfg.paths.cache_dir = str(tmp_path / "cache")
+        cfg.paths.data_dir = str(data_dir)
+    return cfg
+
+
+def test_run_writes_config_status_metrics_and_summary(tmp_path: Path, data_dir: Path) -> None:
+    cfg = compose_job(tmp_path, data_dir, [])
+    metrics = run(cfg)
+    job = tmp_path / "job"
+    status = json.loads((job / "status.json").read_text())
+    assert status["status"] == "completed"
+    stored = json.loads((job / "metrics.json").read_text())
+    for name in ("ap_micro", "ap_macro", "lrap", "auroc_micro", "f1_micro@0.5"):
+        assert 0.0 <= stored["test"][name] <= 1.0, name
+    assert stored["test"] == metrics["test"]
+    assert stored["data"]["rows"]["train"] == 120
+    assert (job / "config.yaml").is_file() and (job / "summary.md").is_file()
+
+
+def test_identical_rerun_reuses_every_artifact(tmp_path: Path, data_dir: Path) -> None:
+    first = run(compose_job(tmp_path, data_dir, []))
+    (tmp_path / "job" / "status.json").unlink()  # force the stages to run again
+    second = run(compose_job(tmp_path, data_dir, []))
+    assert first["train"]["reused"] is False and second["train"]["reused"] is True
+    assert second["test"]["ap_micro"] == pytest.approx(first["test"]["ap_micro"])
+
+
+def test_completed_job_is_skipped_and_failed_one_records_traceback(
+    tmp_path: Path, data_dir: Path
+) -> None:
+    cfg = compose_job(tmp_path, data_dir, [])
+    run(cfg)
+    before = (tmp_path / "job" / "status.json").read_text()
+    run(cfg)
+    assert (tmp_path / "job" / "status.json").read_text() == before
+
+    broken = compose_job(tmp_path, data_dir, ["data.folder=no_such_corpus"])
+    with open_dict(broken):
+        broken.paths.output_dir = str(tmp_path / "broken")
+    with pytest.raises(Exception, match="no_such_corpus"):
+        run(broken)
+    status = json.loads((tmp_path / "broken" / "status.json").read_text())
+    assert status["status"] == "failed" and "no_such_corpus" in status["traceback"]
+
+
+def _emoexp(args: list[str], cwd: Path, data_dir: Path) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "EMOEXP_DATA_DIR": str(data_dir), "EMOEXP_CACHE_DIR": str(cwd / "cache")}
+    return subprocess.run(
+        [sys.executable, "-m", "emoexp", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+
+
+@pytest.mark.slow
+def test_multirun_gives_each_job_its_folder_and_survives_a_failed_job(
+    tmp_path: Path, data_dir: Path
+) -> None:
+    sweep = tmp_path / "sweep"
+    args = ["-m", *FAST, "seed=1,2", "data.folder=goemotions,no_such_corpus",
+            f"hydra.sweep.dir={sweep}"]  # fmt: skip
+    result = _emoexp(args, PROJECT_DIR, data_dir)
+    assert result.returncode == 0, result.stderr[-3000:]
+    statuses = {
+        p.parent.name: json.loads(p.read_text())["status"] for p in sweep.glob("*/status.json")
+    }
+    assert sorted(statuses.values()) == ["completed", "completed", "failed", "failed"]
+
+    rerun = _emoexp(args, PROJECT_DIR, data_dir)
+    assert rerun.returncode == 0
+    assert (rerun.stdout + rerun.stderr).count("already completed") == 2
+
+
+def test_cli_rejects_a_mistyped_key_before_doing_any_work(tmp_path: Path, data_dir: Path) -> None:
+    result = _emoexp(["trainer.max_epocs=1"], tmp_path, data_dir)
+    assert result.returncode != 0
+    assert "max_epocs" in result.stderr
