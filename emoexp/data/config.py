@@ -9,15 +9,21 @@ from dataclasses import dataclass, field
 class DataConfig:
     # loader name: goemotions, meld, emorynlp, semeval_ec, dailydialog, tabular
     name: str = "goemotions"
-    # local folder or file in the official format; empty means <paths.data_dir>/<folder>
+    # local folder in the release format; empty means <paths.data_dir>/<folder>
     path: str = ""
     # sub-folder of the data directory holding this corpus
     folder: str = "goemotions"
     # hub id used through `datasets` when no local copy exists
     hub_id: str = ""
-    # SemEval-2018 E-c language (English, Arabic, Spanish) or the corpus language
+    # configuration name passed with hub_id (e.g. "simplified" for GoEmotions)
+    hub_config: str = ""
+    # the rows' `source` column and id prefix; empty means `name` (e.g. semeval_ec_ar)
+    source: str = ""
+    # text encoding of local files; a line that does not decode is a bad row
+    encoding: str = "utf-8"
+    # language code of the rows (en, ar, es, ...); also picks the SemEval-2018 E-c files
     language: str = "en"
-    # the corpus' own label set (a file in conf/taxonomy/)
+    # the corpus' own label set (conf/labels/taxonomies/<name>.yaml)
     source_taxonomy: str = "goemotions"
     # what to do with a malformed row: "raise" stops at it, "skip" records and counts it
     bad_rows: str = "skip"
@@ -29,7 +35,8 @@ class DataConfig:
     max_eval_rows: int | None = None
     # preceding turns of a conversation given to the encoder as context
     context_window: int = 0
-    # generic tabular files (CSV/TSV/JSONL/Parquet): column mapping
+    # file per split, absolute or relative to the corpus folder; empty keeps the loader's
+    # default name (official release names; required for tabular)
     train_file: str = ""
     validation_file: str = ""
     test_file: str = ""
@@ -37,3 +44,8 @@ class DataConfig:
     label_column: str = ""
     label_separator: str = ","
     label_columns: list[str] = field(default_factory=list)
+    # tabular: optional columns for a stable id and conversation structure
+    id_column: str = ""
+    dialogue_column: str = ""
+    turn_column: str = ""
+    speaker_column: str = ""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 
 @dataclass
@@ -22,3 +23,42 @@ class LLMConfig:
     # ask for JSON replies (capable models) or plain text with labels taken from the request
     structured: bool = False
     batch_size: int = 16
+
+    # --- remote (OpenAI-compatible) backends ---
+    # name the cache uses for this backend; empty: the value of `backend`. Presets of one
+    # protocol (vllm, ollama) set it so their answers never mix with another server's
+    provider: str = ""
+    # send response_format=json_schema when a request carries a schema (else json_object)
+    json_schema_supported: bool = False
+    # send the per-request seed (derived from `seed` and the request) to the server
+    send_seed: bool = True
+    # name of the reply-length field: max_tokens, or max_completion_tokens for newer OpenAI models
+    max_tokens_field: str = "max_tokens"
+    # extra fields merged into every request body (e.g. top_k for vLLM); part of the cache key
+    extra_body: dict[str, Any] = field(default_factory=dict)
+    # give up on one request after this many seconds of retrying (backoff sleeps included)
+    max_retry_time_s: float = 600.0
+    # exponential backoff with full jitter: sleep U(0, min(cap, base * 2^attempt))
+    backoff_base_s: float = 0.5
+    backoff_max_s: float = 30.0
+    # client-side rate limits (token buckets); 0 disables
+    requests_per_minute: float = 0.0
+    tokens_per_minute: float = 0.0
+    # how requests spread over several base URLs: least_loaded or round_robin
+    balancing: str = "least_loaded"
+    # USD per 1M tokens, for the per-run cost estimate
+    price_input_per_1m: float = 0.0
+    price_output_per_1m: float = 0.0
+    # show a tqdm progress bar (rate, ETA, failures, cache hits)
+    progress: bool = True
+
+    # --- response cache ---
+    # SQLite synchronous mode under WAL: NORMAL survives a killed process, FULL also a
+    # power cut (one fsync per stored response, about 0.4 ms on a local disk)
+    cache_synchronous: str = "NORMAL"
+
+    # --- local backend ---
+    # cpu, cuda, cuda:1, or auto (a GPU when there is one)
+    device: str = "auto"
+    # where prepared local models live; empty: $EMOEXP_MODEL_CACHE or ~/.cache/emoexp/models
+    model_cache_dir: str = ""

@@ -20,9 +20,13 @@ class ChatRequest:
     # prompt template name and version, part of the cache key
     template: str = ""
     # a JSON schema the reply must follow, for backends that can constrain decoding
-    json_schema: dict[str, Any] | None = None
+    json_schema: dict[str, Any] | None = field(default=None, hash=False)
     # carried through to the result, not part of the cache key (strategy bookkeeping)
     metadata: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+    # per-request overrides of the configured sampling (None: the config's value); part of
+    # the cache key through the effective value, so a re-ask at another temperature is new
+    temperature: float | None = None
+    max_tokens: int | None = None
 
 
 @dataclass
@@ -33,6 +37,12 @@ class ChatResult:
     cached: bool = False
     prompt_tokens: int = 0
     completion_tokens: int = 0
+    # the response cache's key of the request (sha256 hex)
+    key: str = ""
+    # HTTP attempts made for this result in this run (0 for a cache hit)
+    attempts: int = 0
+    # "stop", "length", ... as the backend reported it
+    finish_reason: str | None = None
 
     @property
     def ok(self) -> bool:

@@ -24,4 +24,8 @@ class ModelConfig:
     # weight positives per class by negatives/positives (capped) against label imbalance
     pos_weight: bool = False
     pos_weight_cap: float = 10.0
+    # keep the word-embedding matrix fixed (a large share of the weights of multilingual
+    # encoders; freezing it makes CPU fine-tuning several times faster)
     freeze_embeddings: bool = False
+    # vocabulary size of the WordPiece tokenizer trained on the fly for the "tiny" model
+    tiny_vocab_size: int = 2000

@@ -1,0 +1,55 @@
+"""Dialogue context: which turns came before a row in its conversation.
+
+Only the lookup lives here; how context is joined with the text belongs to the model's
+input pipeline. Context should come from the full dialogue, not only the rows that
+survived mapping or sampling, hence the optional `pool`.
+"""
+
+from __future__ import annotations
+
+import datasets
+
+from emoexp.data.columns import column_values
+
+
+def preceding_turns(
+    ds: datasets.Dataset, window: int, pool: datasets.Dataset | None = None
+) -> list[list[str]]:
+    """For each row of `ds`, the texts of up to `window` turns before it, oldest first.
+
+    Turns are looked up in `pool` (default: `ds` itself) by dialogue_id and turn, so pass
+    the unmapped, unsampled split to see turns whose rows were dropped. Rows without a
+    dialogue id get no context. One pass over each dataset plus one sort per dialogue.
+    """
+    if window < 0:
+        raise ValueError(f"window must be >= 0, got {window}")
+    dialogues = column_values(ds, "dialogue_id")
+    if window == 0:
+        return [[] for _ in dialogues]
+    source = ds if pool is None else pool
+    by_dialogue: dict[str, list[tuple[int, str]]] = {}
+    for dialogue, turn, text in zip(
+        column_values(source, "dialogue_id"),
+        column_values(source, "turn"),
+        column_values(source, "text"),
+        strict=True,
+    ):
+        if dialogue:
+            by_dialogue.setdefault(dialogue, []).append((turn, text))
+    position: dict[str, dict[int, int]] = {}
+    ordered: dict[str, list[str]] = {}
+    for dialogue, turns in by_dialogue.items():
+        turns.sort(key=lambda item: item[0])
+        ordered[dialogue] = [text for _, text in turns]
+        position[dialogue] = {turn: i for i, (turn, _) in enumerate(turns)}
+    context: list[list[str]] = []
+    for dialogue, turn in zip(dialogues, column_values(ds, "turn"), strict=True):
+        texts = ordered.get(dialogue) if dialogue else None
+        if texts is None:
+            context.append([])
+            continue
+        at = position[dialogue].get(turn)
+        if at is None:  # a row missing from the pool: context is every earlier pool turn
+            at = sum(1 for t in position[dialogue] if t < turn)
+        context.append(texts[max(0, at - window) : at])
+    return context

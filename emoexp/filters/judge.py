@@ -1,0 +1,94 @@
+"""An LLM judge: a 1-5 rating of how natural and on-label a synthetic text is.
+
+Requests go through the project's LLM backend, so they share its durable response cache:
+a threshold sweep over `min_score` or a rerun never pays for a judgement twice.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import Any
+
+import datasets
+
+from emoexp.filters.base import PASS, FilterContext, Measurement, TwoStepFilter, Verdict, column
+from emoexp.filters.config import JudgeFilterConfig
+from emoexp.llm.types import ChatRequest
+
+SYSTEM_PROMPT = (
+    "You rate short texts written to express emotions. Reply with a single digit from 1 to 5 "
+    "and nothing else."
+)
+USER_PROMPT = (
+    "Intended emotion(s): {labels}\n"
+    "Language: {language}\n"
+    "Text: {text}\n\n"
+    "How well does the text read as something a real person wrote, in that language, and "
+    "express the intended emotion(s)? 1 = not at all (refusal, gibberish, wrong emotion), "
+    "3 = acceptable, 5 = natural and clearly on-label. Reply with the digit only."
+)
+SCORE = re.compile(r"(?<![\d.])([1-5](?:\.\d+)?)(?!\d|\.\d)")
+RAW_KEPT_CHARS = 200
+
+
+def parse_score(reply: str | None) -> float | None:
+    """The first standalone number from 1 to 5 in the reply ("4", "Score: 4", "4/5",
+    "3.5"); None when there is none ("10", "N/A")."""
+    if not reply:
+        return None
+    found = SCORE.search(reply)
+    return min(float(found.group(1)), 5.0) if found else None
+
+
+def judge_request(text: str, labels: Sequence[str], language: str, template: str) -> ChatRequest:
+    prompt = USER_PROMPT.format(labels=", ".join(labels), language=language or "en", text=text)
+    return ChatRequest(messages=(("system", SYSTEM_PROMPT), ("user", prompt)), template=template)
+
+
+class JudgeFilter(TwoStepFilter):
+    name = "judge"
+
+    def __init__(self, cfg: JudgeFilterConfig) -> None:
+        self.cfg = cfg
+
+    def scoring_config(self) -> dict[str, Any]:
+        return {"template": self.cfg.template, "prompt": [SYSTEM_PROMPT, USER_PROMPT]}
+
+    def score(self, ds: datasets.Dataset, context: FilterContext) -> list[Measurement]:
+        if context.backend is None:
+            raise ValueError("filter.judge.enabled needs an LLM backend in the filter context")
+        requests = [
+            judge_request(text, labels, language, self.cfg.template)
+            for text, labels, language in zip(
+                column(ds, "text"), column(ds, "labels"), column(ds, "language"), strict=True
+            )
+        ]
+        results = context.backend.generate(requests) if requests else []
+        if len(results) != len(requests):
+            raise RuntimeError(
+                f"the judge backend answered {len(results)} of {len(requests)} requests"
+            )
+        measurements = []
+        for result in results:
+            detail: dict[str, Any] = {"reply": (result.text or "")[:RAW_KEPT_CHARS]}
+            if result.error:
+                detail["error"] = result.error
+            value = parse_score(result.text) if result.ok else None
+            measurements.append(
+                Measurement(score=None if value is None else float(value), detail=detail)
+            )
+        return measurements
+
+    def decide(
+        self, measurements: Sequence[Measurement], eligible: Sequence[bool]
+    ) -> list[Verdict]:
+        verdicts = []
+        for measurement in measurements:
+            if measurement.score is None:
+                verdicts.append(Verdict(self.cfg.keep_unparsed, None, "judge_unparsed"))
+            elif measurement.score < self.cfg.min_score:
+                verdicts.append(Verdict(False, measurement.score, "judge_low_score"))
+            else:
+                verdicts.append(Verdict(True, measurement.score, PASS))
+        return verdicts

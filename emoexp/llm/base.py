@@ -1,0 +1,182 @@
+"""Shared plumbing of the in-process backends (local model, fake): cache first, then
+answer the misses batch by batch, committing each batch before the next one starts."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from tqdm.auto import tqdm
+
+from emoexp.llm.cache import CachedResponse, ResponseCache
+from emoexp.llm.config import LLMConfig
+from emoexp.llm.keys import (
+    Sampling,
+    backend_identity,
+    canonical_json,
+    request_identity,
+    request_key,
+    sampling_for,
+)
+from emoexp.llm.stats import RunStats
+from emoexp.llm.types import ChatRequest, ChatResult
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class PendingRequest:
+    """A cache miss to be answered: the request, its key and its effective sampling."""
+
+    key: str
+    request: ChatRequest
+    sampling: Sampling
+
+
+@dataclass(frozen=True)
+class Answer:
+    text: str | None
+    error: str | None = None
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    finish_reason: str | None = None
+    attempts: int = 1
+    latency_s: float | None = None
+
+
+def result_from_cache(request: ChatRequest, key: str, cached: CachedResponse) -> ChatResult:
+    return ChatResult(
+        request=request,
+        text=cached.text,
+        cached=True,
+        prompt_tokens=cached.prompt_tokens,
+        completion_tokens=cached.completion_tokens,
+        key=key,
+        attempts=0,
+        finish_reason=cached.finish_reason,
+    )
+
+
+def result_from_answer(request: ChatRequest, key: str, answer: Answer) -> ChatResult:
+    return ChatResult(
+        request=request,
+        text=answer.text if answer.error is None else None,
+        error=answer.error,
+        prompt_tokens=answer.prompt_tokens,
+        completion_tokens=answer.completion_tokens,
+        key=key,
+        attempts=answer.attempts,
+        finish_reason=answer.finish_reason,
+    )
+
+
+class CachedBatchBackend:
+    """Base of backends that answer a batch of misses at once in this process."""
+
+    name: str
+    model: str
+
+    def __init__(self, cfg: LLMConfig, cache: ResponseCache | None) -> None:
+        self.cfg = cfg
+        self.cache = cache
+        self.name = backend_identity(cfg)
+        self.model = cfg.model
+        self.last_run = RunStats()
+        self.total = RunStats()
+
+    def _answer_batch(self, batch: Sequence[PendingRequest]) -> list[Answer]:
+        raise NotImplementedError
+
+    def _batch_size(self) -> int:
+        return max(1, self.cfg.batch_size)
+
+    def _order_misses(self, misses: list[PendingRequest]) -> list[PendingRequest]:
+        """Order in which misses are batched (the local model groups similar lengths)."""
+        return misses
+
+    def generate(self, requests: Sequence[ChatRequest]) -> list[ChatResult]:
+        started = time.perf_counter()
+        stats = RunStats(requests=len(requests))
+        keys = [request_key(self.cfg, request) for request in requests]
+        hits = self.cache.get_many(keys) if self.cache is not None else {}
+        results: list[ChatResult | None] = [None] * len(requests)
+        positions: dict[str, list[int]] = {}
+        misses: list[PendingRequest] = []
+        for index, (request, key) in enumerate(zip(requests, keys, strict=True)):
+            if key in hits:
+                results[index] = result_from_cache(request, key, hits[key])
+                stats.cache_hits += 1
+                continue
+            if key not in positions:
+                misses.append(PendingRequest(key, request, sampling_for(self.cfg, request, key)))
+            positions.setdefault(key, []).append(index)
+
+        bar = tqdm(
+            total=len(requests),
+            initial=stats.cache_hits,
+            desc=f"{self.name}:{self.model}",
+            disable=not self.cfg.progress,
+            unit="req",
+        )
+        ordered = self._order_misses(misses)
+        size = self._batch_size()
+        try:
+            for start in range(0, len(ordered), size):
+                batch = ordered[start : start + size]
+                answers = self._answer_batch(batch)
+                if len(answers) != len(batch):
+                    raise RuntimeError(
+                        f"{self.name} answered {len(answers)} of {len(batch)} requests"
+                    )
+                self._store(batch, answers)
+                for pending, answer in zip(batch, answers, strict=True):
+                    if answer.error is None:
+                        stats.generated += 1
+                        stats.add_usage(answer.prompt_tokens, answer.completion_tokens, 0.0, 0.0)
+                    else:
+                        stats.failures += 1
+                    stats.retries += max(0, answer.attempts - 1)
+                    for index in positions[pending.key]:
+                        results[index] = result_from_answer(pending.request, pending.key, answer)
+                bar.update(sum(len(positions[p.key]) for p in batch))
+                bar.set_postfix(hits=stats.cache_hits, failed=stats.failures, refresh=False)
+        finally:
+            bar.close()
+        stats.wall_s = time.perf_counter() - started
+        self.last_run = stats
+        self.total.merge(stats)
+        log.info("%s: %s", self.name, stats.summary())
+        return [result for result in results if result is not None]
+
+    def _store(self, batch: Sequence[PendingRequest], answers: Sequence[Answer]) -> None:
+        if self.cache is None:
+            return
+        rows = []
+        for pending, answer in zip(batch, answers, strict=True):
+            if answer.error is not None or answer.text is None:
+                self.cache.record_failure(
+                    pending.key,
+                    backend=self.name,
+                    model=self.model,
+                    error=answer.error or "no text",
+                    attempts=answer.attempts,
+                )
+                continue
+            rows.append(
+                {
+                    "key": pending.key,
+                    "backend": self.name,
+                    "model": self.model,
+                    "request_json": canonical_json(request_identity(self.cfg, pending.request)),
+                    "text": answer.text,
+                    "finish_reason": answer.finish_reason,
+                    "prompt_tokens": answer.prompt_tokens,
+                    "completion_tokens": answer.completion_tokens,
+                    "attempts": answer.attempts,
+                    "latency_s": answer.latency_s,
+                }
+            )
+        if rows:
+            self.cache.put_many(rows)

@@ -1,0 +1,53 @@
+"""Builds the configured backend, with the response cache every backend answers through."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from omegaconf import DictConfig, OmegaConf
+
+from emoexp.llm.cache import ResponseCache
+from emoexp.llm.config import LLMConfig
+from emoexp.llm.types import LLMBackend
+
+BACKENDS = ("local", "openai", "fake")
+
+
+def as_llm_config(cfg: LLMConfig | DictConfig | dict[str, Any]) -> LLMConfig:
+    """An `LLMConfig` from the composed `llm` node (or a plain dict), with plain containers."""
+    if isinstance(cfg, LLMConfig):
+        return cfg
+    plain = (
+        OmegaConf.to_container(cfg, resolve=True, throw_on_missing=True)
+        if isinstance(cfg, DictConfig)
+        else cfg
+    )
+    if not isinstance(plain, dict):
+        raise TypeError(f"llm config must be a mapping, got {type(plain).__name__}")
+    unknown = sorted(set(plain) - set(LLMConfig.__dataclass_fields__))
+    if unknown:
+        raise ValueError(f"unknown llm config keys: {unknown}")
+    return LLMConfig(**plain)
+
+
+def build_backend(cfg: LLMConfig | DictConfig, cache_path: Path) -> LLMBackend:
+    """`local` (transformers), `openai` (any OpenAI-compatible server: OpenAI, vLLM, Ollama,
+    a proxy; see conf/llm/) or `fake` (tests), all answering through the SQLite cache at
+    `cache_path`."""
+    llm = as_llm_config(cfg)
+    cache = ResponseCache(cache_path, synchronous=llm.cache_synchronous)
+    if llm.backend == "local":
+        from emoexp.llm.local import LocalBackend
+
+        return LocalBackend(llm, cache)
+    if llm.backend == "openai":
+        from emoexp.llm.engine import OpenAICompatibleBackend
+
+        return OpenAICompatibleBackend(llm, cache)
+    if llm.backend == "fake":
+        from emoexp.llm.fake import FakeBackend
+
+        return FakeBackend(llm, cache)
+    cache.close()
+    raise ValueError(f"llm.backend must be one of {BACKENDS}, got {llm.backend!r}")

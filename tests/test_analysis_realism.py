@@ -1,0 +1,55 @@
+"""Realism measures: two samples of one distribution look alike, a shifted one does not."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from emoexp.analysis.realism import frechet_distance, mauve, two_sample_auc
+
+
+@pytest.fixture(scope="module")
+def samples() -> dict[str, np.ndarray]:
+    rng = np.random.default_rng(0)
+    return {
+        "real": rng.normal(size=(400, 8)),
+        "same": rng.normal(size=(400, 8)),
+        "shifted": rng.normal(size=(400, 8)) + 1.0,
+    }
+
+
+def test_frechet_distance(samples: dict[str, np.ndarray]) -> None:
+    same = frechet_distance(samples["real"], samples["same"])
+    shifted = frechet_distance(samples["real"], samples["shifted"])
+    assert same < 0.2
+    # a mean shift of 1 in each of 8 dimensions adds 8 to the distance
+    assert shifted == pytest.approx(8.0, rel=0.2)
+
+
+def test_frechet_distance_of_a_sample_with_itself_is_zero(samples: dict[str, np.ndarray]) -> None:
+    assert frechet_distance(samples["real"], samples["real"]) == pytest.approx(0.0, abs=1e-6)
+
+
+def test_frechet_distance_with_fewer_rows_than_dimensions() -> None:
+    rng = np.random.default_rng(1)
+    small = rng.normal(size=(10, 64))
+    assert np.isfinite(frechet_distance(rng.normal(size=(200, 64)), small))
+
+
+def test_mauve(samples: dict[str, np.ndarray]) -> None:
+    assert mauve(samples["real"], samples["real"])["mauve"] == pytest.approx(1.0)
+    assert mauve(samples["real"], samples["same"])["mauve"] > 0.8
+    assert mauve(samples["real"], samples["shifted"])["mauve"] < 0.2
+
+
+def test_two_sample_auc(samples: dict[str, np.ndarray]) -> None:
+    assert two_sample_auc(samples["real"], samples["same"])["two_sample_auc"] == pytest.approx(
+        0.5, abs=0.08
+    )
+    assert two_sample_auc(samples["real"], samples["shifted"])["two_sample_auc"] > 0.95
+
+
+def test_two_sample_auc_balances_the_sides(samples: dict[str, np.ndarray]) -> None:
+    # 400 real against 40 synthetic of the same distribution: still chance, not 400/440
+    result = two_sample_auc(samples["real"], samples["same"][:40])
+    assert result["two_sample_auc"] == pytest.approx(0.5, abs=0.15)

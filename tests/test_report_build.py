@@ -1,0 +1,178 @@
+"""The sweep report on a sweep folder laid out as the pipeline writes one."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from emoexp.report import ReportError, build_report, collect_jobs
+from emoexp.report.collect import parse_override, swept_keys
+from emoexp.report.wandb_source import parse_spec
+
+PROJECT_DIR = Path(__file__).resolve().parents[1]
+# test.ap_micro per (strategy, seed size, seed): shap beats naive by 0.02 at every seed
+GAIN = {"naive": 0.0, "shap": 0.02}
+SEED_NOISE = [0.004, -0.006, 0.001, 0.007, -0.003]
+
+
+def _write_job(
+    root: Path, number: int, overrides: list[str], status: dict, metrics: dict | None
+) -> None:
+    job = root / str(number)
+    (job / ".hydra").mkdir(parents=True)
+    (job / ".hydra" / "overrides.yaml").write_text(yaml.safe_dump(overrides))
+    config = {"seed": 0, "gen": {"name": "none"}, "data": {"seed_size": None}}
+    (job / "config.yaml").write_text(yaml.safe_dump(config))
+    (job / "status.json").write_text(
+        json.dumps({"overrides": overrides, "duration_s": 12.5, **status})
+    )
+    if metrics is not None:
+        (job / "metrics.json").write_text(json.dumps(metrics))
+
+
+@pytest.fixture()
+def sweep(tmp_path: Path) -> Path:
+    root = tmp_path / "multirun" / "2025-01-01_00-00-00_000000"
+    root.mkdir(parents=True)
+    (root / "multirun.yaml").write_text("hydra: {}\n")
+    number = 0
+    for gen in ("naive", "shap"):
+        for size in (50, 500):
+            for seed, noise in enumerate(SEED_NOISE):
+                overrides = [f"gen={gen}", f"data.seed_size={size}", f"seed={seed}"]
+                if (gen, size, seed) == ("shap", 500, 4):
+                    failure = {"status": "failed", "error": "CUDA error: out of memory"}
+                    _write_job(root, number, overrides, failure, None)
+                else:
+                    ap = 0.4 + 0.03 * (size == 500) + GAIN[gen] + noise
+                    metrics = {
+                        "test": {
+                            "ap_micro": ap,
+                            "f1_macro@0.5": ap - 0.1,
+                            "per_class": {
+                                "joy": {"f1@0.5": ap, "support": 5},
+                                "anger": {"f1@0.5": ap - 0.2, "support": 3},
+                            },
+                            "absent_classes": [],
+                        },
+                        "zero_shot": {
+                            "meld": {"ap_micro": ap - 0.1},
+                            "dailydialog": {"skipped": "missing"},
+                        },
+                        "filter": {"kept": 100 + seed},
+                    }
+                    _write_job(root, number, overrides, {"status": "completed"}, metrics)
+                number += 1
+    return root
+
+
+def test_collect_one_row_per_job_with_typed_overrides(sweep: Path) -> None:
+    frame = collect_jobs(sweep)
+    assert len(frame) == 20
+    assert frame.attrs["override_keys"] == ["data.seed_size", "gen", "seed"]
+    assert swept_keys(frame) == ["data.seed_size", "gen", "seed"]
+    assert frame["data.seed_size"].tolist()[:5] == [50] * 5
+    assert frame["job_num"].tolist() == list(range(20))
+    failed = frame[frame["status"] == "failed"]
+    assert failed["error"].tolist() == ["CUDA error: out of memory"]
+    assert frame.loc[0, "test.ap_micro"] == pytest.approx(0.404)
+    assert frame.loc[0, "zero_shot.meld.ap_micro"] == pytest.approx(0.304)
+    assert frame.loc[0, "test.per_class.joy.f1@0.5"] == pytest.approx(0.404)
+
+
+def test_collect_fills_keys_a_job_did_not_override(tmp_path: Path) -> None:
+    _write_job(tmp_path, 0, ["gen=shap"], {"status": "completed"}, {"test": {"ap_micro": 0.5}})
+    _write_job(tmp_path, 1, [], {"status": "completed"}, {"test": {"ap_micro": 0.4}})
+    frame = collect_jobs(tmp_path)
+    assert frame["gen"].tolist() == ["shap", "none"]  # from config.yaml's gen.name
+
+
+@pytest.mark.parametrize(
+    ("text", "parsed"),
+    [
+        ("data.seed_size=100", ("data.seed_size", 100)),
+        ("filter.min_confidence=0.7", ("filter.min_confidence", 0.7)),
+        ("+experiment=persona_ablation", ("experiment", "persona_ablation")),
+        ("data.max_train_rows=null", ("data.max_train_rows", None)),
+        ("gen.languages=[en,de]", ("gen.languages", "[en,de]")),
+    ],
+)
+def test_parse_override(text: str, parsed: tuple) -> None:
+    assert parse_override(text) == parsed
+
+
+def test_report_contents(sweep: Path, tmp_path: Path) -> None:
+    out = tmp_path / "report"
+    report = build_report(sweep, out_dir=out, html_page=True)
+    text = report.read_text()
+    assert "20 jobs (19 completed, 1 failed)" in text
+    assert "## Failed jobs (1)" in text and "CUDA error: out of memory" in text
+    # best configuration: shap at seed size 500, mean over its 4 completed seeds
+    best_row = next(line for line in text.splitlines() if line.startswith("| test.ap_micro | max"))
+    assert "data.seed_size=500, gen=shap" in best_row
+    expected = 0.4 + 0.03 + 0.02 + sum(SEED_NOISE[:4]) / 4
+    assert f"{expected:.4g}" in best_row
+    # the paired test of gen finds shap better at every one of its 9 matched seeds
+    gen_row = next(line for line in text.splitlines() if line.startswith("| gen | naive | shap |"))
+    cells = [c.strip() for c in gen_row.strip("|").split("|")]
+    assert cells[3] == "9" and float(cells[6]) == pytest.approx(-0.02)
+    assert (out / "report.html").is_file() and "<table" in (out / "report.html").read_text()
+    assert (out / "jobs.csv").is_file()
+    for plot in ("test.ap_micro_vs_data.seed_size.png", "per_class.png"):
+        assert (out / "plots" / plot).stat().st_size > 1000
+        assert f"(plots/{plot})" in text
+
+
+def test_report_on_a_single_job_folder(sweep: Path, tmp_path: Path) -> None:
+    report = build_report(sweep / "0", out_dir=tmp_path / "one")
+    assert "1 jobs (1 completed)" in report.read_text()
+
+
+def test_errors_are_clear(tmp_path: Path) -> None:
+    with pytest.raises(ReportError, match="no job folders"):
+        collect_jobs(tmp_path)
+    with pytest.raises(ReportError, match="not a folder"):
+        collect_jobs(tmp_path / "missing")
+    with pytest.raises(ReportError, match="ENTITY/PROJECT"):
+        parse_spec("just-a-project")
+    assert parse_spec("lab/emoexp:sweep-3") == ("lab/emoexp", "sweep-3")
+
+
+def _run(args: list[str], **kwargs) -> subprocess.CompletedProcess:
+    env = {**os.environ, "OMP_WAIT_POLICY": "PASSIVE", "MPLBACKEND": "Agg"}
+    return subprocess.run(
+        [sys.executable, *args],
+        cwd=PROJECT_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        **kwargs,
+    )
+
+
+def test_cli_writes_the_report_without_importing_torch(sweep: Path, tmp_path: Path) -> None:
+    out = tmp_path / "cli"
+    code = (
+        "import sys, runpy; sys.argv = ['emoexp.report', sys.argv[1], '--out', sys.argv[2], "
+        "'--metric', 'test.f1_macro@0.5']; "
+        "import emoexp.report.__main__ as m; rc = m.main(sys.argv[1:]); "
+        "assert 'torch' not in sys.modules, 'the report path imported torch'; sys.exit(rc)"
+    )
+    done = _run(["-c", code, str(sweep), str(out)])
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == str(out / "report.md")
+    assert "Main metric: test.f1_macro@0.5" in (out / "report.md").read_text()
+
+
+def test_cli_module_entry_point_and_error_exit(sweep: Path, tmp_path: Path) -> None:
+    done = _run(["-m", "emoexp.report", str(sweep), "--out", str(tmp_path / "m")])
+    assert done.returncode == 0, done.stderr
+    missing = _run(["-m", "emoexp.report", str(tmp_path / "nothing-here")])
+    assert missing.returncode == 2 and "not a folder" in missing.stderr
