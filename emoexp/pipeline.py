@@ -16,9 +16,14 @@ import numpy as np
 import yaml
 from omegaconf import DictConfig, OmegaConf
 
+from emoexp.analysis.compare import analyze
 from emoexp.cache.artifacts import ArtifactStore
 from emoexp.data.taxonomy import load_taxonomy
+from emoexp.evaluation.zero_shot import evaluate_zero_shot
 from emoexp.metrics.multilabel import multilabel_metrics, tune_thresholds
+from emoexp.stages.explain import explain_stage
+from emoexp.stages.filter import filter_stage
+from emoexp.stages.generate import generate_stage
 from emoexp.stages.seed import seed_stage
 from emoexp.stages.train import train_stage
 from emoexp.tracking.job_record import (
@@ -48,14 +53,16 @@ def training_rows(
         return real
     if regime == "synthetic":
         if len(synthetic) == 0:
-            raise ValueError("regime=synthetic needs a generation strategy (gen=...) that keeps rows")
+            raise ValueError("regime=synthetic needs a strategy (gen=...) that keeps rows")
         return synthetic
     if regime == "real+synthetic":
         return datasets.concatenate_datasets([real, synthetic]) if len(synthetic) else real
     raise ValueError(f"regime must be one of {', '.join(REGIMES)}; got {regime!r}")
 
 
-def run(cfg: DictConfig, overrides: list[str] | None = None, tags: list[str] | None = None) -> dict[str, Any]:
+def run(
+    cfg: DictConfig, overrides: list[str] | None = None, tags: list[str] | None = None
+) -> dict[str, Any]:
     """Run one job into `cfg.paths.output_dir` and return its metrics.
 
     The status file records success or failure (with the traceback); the exception is
@@ -109,12 +116,27 @@ def _run_stages(cfg: DictConfig, job_dir: Path, loggers: list) -> dict[str, Any]
     seed = seed_stage(cfg.data, taxonomy, cfg.paths.data_dir, cfg.seed, store)
     metrics["data"] = seed.summary
 
-    synthetic = datasets.Dataset.from_dict({})  # replaced by the generation stage
-    train_rows = training_rows(cfg.regime, seed.train, synthetic if len(synthetic) else _empty_like(seed.train))
+    keywords, keywords_key = None, ""
+    if cfg.gen.strategy == "shap":
+        explained = explain_stage(cfg.explain, seed, taxonomy, store)
+        keywords, keywords_key = explained.keywords, explained.key
+        metrics["explain"] = {"artifact": str(explained.path)}
+
+    generated = generate_stage(
+        cfg.gen, cfg.llm, seed, keywords, keywords_key, taxonomy, cfg.data.language, store
+    )
+    filtered = filter_stage(cfg.filter, generated, seed, taxonomy, store, job_dir)
+    if cfg.gen.strategy != "none":
+        metrics["generation"] = generated.stats
+        metrics["filter"] = filtered.report
+        export_rows(job_dir / "synthetic_kept.jsonl", filtered.kept)
+        export_rows(job_dir / "synthetic_rejected.jsonl", filtered.rejected)
+
+    train_rows = training_rows(cfg.regime, seed.train, filtered.kept)
     trained = train_stage(
         train_rows,
         seed.validation,
-        [seed.key],
+        [seed.key, filtered.key] if cfg.regime != "real" else [seed.key],
         taxonomy,
         cfg.model,
         cfg.trainer,
@@ -131,10 +153,15 @@ def _run_stages(cfg: DictConfig, job_dir: Path, loggers: list) -> dict[str, Any]
     if cfg.eval.tune_thresholds:
         val_probs = trained.classifier.predict_proba(seed.validation)
         thresholds = tune_thresholds(val_probs, targets_of(seed.validation))
+        metrics["thresholds"] = dict(zip(labels, np.asarray(thresholds).tolist(), strict=True))
     test_probs = trained.classifier.predict_proba(seed.test)
     metrics["test"] = multilabel_metrics(test_probs, targets_of(seed.test), labels, thresholds)
-    if thresholds is not None:
-        metrics["thresholds"] = dict(zip(labels, np.asarray(thresholds).tolist(), strict=True))
+    if cfg.eval.zero_shot:
+        metrics["zero_shot"] = evaluate_zero_shot(
+            trained.classifier, cfg.eval, cfg.paths.data_dir, taxonomy, thresholds
+        )
+    if len(filtered.kept) and cfg.eval.analysis.enabled:
+        metrics["analysis"] = analyze(seed.train, filtered.kept, cfg.eval.analysis)
 
     write_json(job_dir / METRICS_FILE, metrics)
     write_summary(job_dir, cfg, metrics)
@@ -142,8 +169,9 @@ def _run_stages(cfg: DictConfig, job_dir: Path, loggers: list) -> dict[str, Any]
     return metrics
 
 
-def _empty_like(ds: datasets.Dataset) -> datasets.Dataset:
-    return ds.select([])
+def export_rows(path: Path, rows: datasets.Dataset) -> None:
+    """One JSON object per line, provenance included: what a reader inspects by hand."""
+    rows.to_json(str(path), lines=True, force_ascii=False)
 
 
 def _flat_scalars(values: dict[str, Any], prefix: str) -> dict[str, float]:

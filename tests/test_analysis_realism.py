@@ -53,3 +53,19 @@ def test_two_sample_auc_balances_the_sides(samples: dict[str, np.ndarray]) -> No
     # 400 real against 40 synthetic of the same distribution: still chance, not 400/440
     result = two_sample_auc(samples["real"], samples["same"][:40])
     assert result["two_sample_auc"] == pytest.approx(0.5, abs=0.15)
+
+
+@pytest.mark.slow
+def test_minilm_embedder_puts_paraphrases_closer() -> None:
+    from emoexp.analysis.embeddings import build_embedder, embed_pair
+
+    embedder = build_embedder("minilm")
+    real, synthetic = embed_pair(
+        embedder,
+        ["I am furious about the cancelled flight", "What a lovely sunny afternoon"],
+        ["The airline cancelled my flight and I am so angry"],
+    )
+    assert real.shape == (2, 384) and synthetic.shape == (1, 384)
+    assert np.linalg.norm(real, axis=1) == pytest.approx([1.0, 1.0])
+    similarity = real @ synthetic[0]
+    assert similarity[0] > similarity[1] + 0.2

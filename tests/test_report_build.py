@@ -176,3 +176,19 @@ def test_cli_module_entry_point_and_error_exit(sweep: Path, tmp_path: Path) -> N
     assert done.returncode == 0, done.stderr
     missing = _run(["-m", "emoexp.report", str(tmp_path / "nothing-here")])
     assert missing.returncode == 2 and "not a folder" in missing.stderr
+
+
+def test_wandb_source_without_credentials_fails_clearly(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if k != "WANDB_API_KEY"}
+    env |= {
+        "HOME": str(tmp_path),
+        "NETRC": str(tmp_path / "none"),
+        "WANDB_CONFIG_DIR": str(tmp_path),
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "emoexp.report", "--wandb", "lab/emoexp:g1", "--out", str(tmp_path)],
+        cwd=PROJECT_DIR, env=env, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 2
+    assert "could not read W&B runs of 'lab/emoexp:g1'" in done.stderr
+    assert "wandb login" in done.stderr

@@ -22,7 +22,9 @@ BOOTSTRAP_RESAMPLES = 2000
 NONE_LEVEL = "None"
 
 
-def t_interval(values: Sequence[float] | np.ndarray, confidence: float = 0.95) -> tuple[float, float]:
+def t_interval(
+    values: Sequence[float] | np.ndarray, confidence: float = 0.95
+) -> tuple[float, float]:
     array = np.asarray(values, dtype=float)
     if len(array) < 2:
         return (math.nan, math.nan)

@@ -57,7 +57,8 @@ def seed_stage(
         (out / "load_report.json").write_text(json.dumps(report, indent=2, default=str))
         return {
             "rows": {name: len(split) for name, split in sampled.items()},
-            "skipped_rows": report.get("skipped", report.get("rows_skipped", 0)),
+            "skipped_rows": report["rows_skipped"],
+            "skipped_by_kind": report.get("skipped_by_kind", {}),
             "mapping": mapping_stats,
         }
 

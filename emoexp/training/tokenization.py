@@ -14,7 +14,7 @@ from typing import Any
 import datasets
 from transformers import PreTrainedTokenizerBase
 
-from emoexp.training.context import preceding_context
+from emoexp.data.conversation import preceding_turns
 
 TOKENIZED_COLUMNS = ("input_ids", "attention_mask", "token_type_ids", "labels", "length")
 
@@ -80,7 +80,8 @@ def tokenize_rows(
     """Columns input_ids, attention_mask, token_type_ids, labels (multi_hot), length."""
     if max_length < 8:
         raise ValueError(f"max_length {max_length} leaves no room for text")
-    contexts = preceding_context(ds, context_window)
+    # earlier turns of the row's dialogue, oldest first, as one segment
+    contexts = [" ".join(turns) for turns in preceding_turns(ds, context_window)]
     use_context = any(contexts)
     key = tokenization_key(ds, tokenizer, max_length, context_window if use_context else 0)
 

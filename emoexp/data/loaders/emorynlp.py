@@ -99,10 +99,7 @@ def read_json(path: Path, split: str, builder: CorpusBuilder) -> None:
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         line = getattr(exc, "lineno", 0)
         raise DataError(f"not readable as UTF-8 JSON: {exc}", file, line) from exc
-    lines = {
-        match.group(1): raw.count("\n", 0, match.start()) + 1
-        for match in _UTTERANCE_ID.finditer(raw)
-    }
+    lines = utterance_lines(raw)
     try:
         scenes = [scene for episode in content["episodes"] for scene in episode["scenes"]]
     except (KeyError, TypeError) as exc:
@@ -135,6 +132,17 @@ def read_json(path: Path, split: str, builder: CorpusBuilder) -> None:
                 },
                 **_ids(builder, split, scene_index, turn),
             )
+
+
+def utterance_lines(raw: str) -> dict[str, int]:
+    """The line of each `"utterance_id": ...` in the JSON text, counted in one pass."""
+    lines: dict[str, int] = {}
+    line, position = 1, 0
+    for match in _UTTERANCE_ID.finditer(raw):
+        line += raw.count("\n", position, match.start())
+        position = match.start()
+        lines[match.group(1)] = line
+    return lines
 
 
 def read_hub(hub: dict[str, datasets.Dataset], cfg: DataConfig, builder: CorpusBuilder) -> None:
