@@ -55,7 +55,6 @@ def test_two_sample_auc_balances_the_sides(samples: dict[str, np.ndarray]) -> No
     assert result["two_sample_auc"] == pytest.approx(0.5, abs=0.15)
 
 
-@pytest.mark.slow
 def test_minilm_embedder_puts_paraphrases_closer() -> None:
     from emoexp.analysis.embeddings import build_embedder, embed_pair
 

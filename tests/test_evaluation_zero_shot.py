@@ -102,7 +102,6 @@ def test_evaluate_zero_shot_scores_only_shared_labels(data_dir: Path) -> None:
         assert result["rows_without_scored_label"] == 0
 
 
-@pytest.mark.slow
 def test_a_real_classifier_scores_a_zero_shot_set(data_dir: Path, tmp_path: Path) -> None:
     """The Classifier.predict_proba path end to end, with a tiny untrained encoder."""
     from emoexp.models.config import ModelConfig

@@ -182,10 +182,13 @@ class ResponseCache:
             raise RuntimeError(f"response {key} neither inserted nor found in {self.path}")
         return stored
 
-    def put_many(self, rows: Sequence[dict[str, object]]) -> None:
-        """Store several responses in one transaction (a local batch finishes together)."""
+    def put_many(self, rows: Sequence[dict[str, object]]) -> dict[str, CachedResponse]:
+        """Store several responses in one transaction (one commit for a whole group).
+        Returns, for keys that already held an answer, the answer the cache keeps."""
         now = time.time()
+        keys = [str(row["key"]) for row in rows]
         with self._lock:
+            before = self._conn.total_changes
             self._conn.execute("BEGIN IMMEDIATE")
             try:
                 self._conn.executemany(
@@ -200,6 +203,12 @@ class ResponseCache:
             except BaseException:
                 self._conn.execute("ROLLBACK")
                 raise
+            inserted = self._conn.total_changes - before
+        if inserted == len(set(keys)) and len(keys) == len(set(keys)):
+            return {}
+        stored = self.get_many(keys)
+        texts = {str(row["key"]): row["text"] for row in rows}
+        return {key: answer for key, answer in stored.items() if answer.text != texts[key]}
 
     def record_failure(
         self, key: str, *, backend: str, model: str, error: str, attempts: int

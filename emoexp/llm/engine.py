@@ -380,6 +380,7 @@ class OpenAICompatibleBackend:
                     attempts=attempts,
                 )
             run.stats.retries += 1
+            log.debug("retrying %s in %.2f s after: %s", pending.key[:12], delay, last_error)
             await asyncio.sleep(delay)
 
     async def _post(self, session: aiohttp.ClientSession, url: str, body: bytes) -> Answer:
