@@ -2,9 +2,10 @@
 
     python benchmarks/dedup_scaling.py [--sizes 10000 50000 100000] [--reference 5000]
 
-Rows are real GoEmotions training texts, about 20 % repeated verbatim (case and
-punctuation changed) and 30 % perturbed (a word replaced, dropped or inserted), so there
-are exact and near duplicates to find. Each size runs in its own process so its peak
+Rows are real GoEmotions training texts (pairs of them once the 43k distinct ones run
+out), about 20 % repeated verbatim (case and punctuation changed) and 30 % perturbed (a
+word replaced, dropped or inserted), so every size has the same share of exact and near
+duplicates to find, plus test-set texts to catch. Each size runs in its own process so its peak
 resident memory is its own. Prints time per step, peak memory, what was found and the
 growth ratios (time / rows): about 1.0 per step means linear.
 """
@@ -20,6 +21,7 @@ import resource
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
@@ -43,8 +45,21 @@ def perturb(text: str, rng: random.Random) -> str:
     return " ".join(tokens)
 
 
+def fresh_texts(pool: list[str], rng: random.Random) -> Iterator[str]:
+    """Distinct real texts: the pool shuffled, then pairs of pool texts joined (so every
+    size gets the same share of duplicates, however far it outgrows the pool)."""
+    unique = list(dict.fromkeys(pool))
+    rng.shuffle(unique)
+    yield from unique
+    while True:
+        yield f"{rng.choice(unique)} {rng.choice(unique)}"
+
+
 def make_texts(pool: list[str], rows: int, seed: int) -> list[str]:
+    """About 20 % exact repeats (case and punctuation changed), 30 % near duplicates (one
+    word replaced, dropped or inserted) and 50 % distinct real texts."""
     rng = random.Random(seed)
+    source = fresh_texts(pool, rng)
     texts: list[str] = []
     while len(texts) < rows:
         roll = rng.random()
@@ -53,7 +68,7 @@ def make_texts(pool: list[str], rows: int, seed: int) -> list[str]:
         elif texts and roll < 0.5:
             texts.append(perturb(rng.choice(texts), rng))
         else:
-            texts.append(rng.choice(pool))
+            texts.append(next(source))
     return texts
 
 

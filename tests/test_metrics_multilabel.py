@@ -134,9 +134,7 @@ def test_singlelabel_matches_scikit_learn() -> None:
     report = singlelabel_metrics(probs, target, ["a", "b", "c", "d"])
     predicted = probs.argmax(axis=1)
     assert report["accuracy"] == pytest.approx((predicted == target).mean())
-    assert report["f1_weighted"] == pytest.approx(
-        f1_score(target, predicted, average="weighted")
-    )
+    assert report["f1_weighted"] == pytest.approx(f1_score(target, predicted, average="weighted"))
 
 
 def test_singlelabel_counts_out_of_set_gold_as_errors() -> None:

@@ -49,7 +49,9 @@ def test_padding_does_not_change_mean_pooled_logits(tmp_path: Path) -> None:
     )
     model.eval()
     alone = tokenizer(["so happy"], return_tensors="pt")
-    padded = tokenizer(["so happy", "this makes me furious today"], padding=True, return_tensors="pt")
+    padded = tokenizer(
+        ["so happy", "this makes me furious today"], padding=True, return_tensors="pt"
+    )
     with torch.no_grad():
         a = model(alone["input_ids"], alone["attention_mask"], alone["token_type_ids"])
         b = model(padded["input_ids"], padded["attention_mask"], padded["token_type_ids"])

@@ -113,6 +113,7 @@ def test_report_contents(sweep: Path, tmp_path: Path) -> None:
     text = report.read_text()
     assert "20 jobs (19 completed, 1 failed)" in text
     assert "## Failed jobs (1)" in text and "CUDA error: out of memory" in text
+    assert "## Zero-shot sets not scored" in text and "dailydialog: missing" in text
     # best configuration: shap at seed size 500, mean over its 4 completed seeds
     best_row = next(line for line in text.splitlines() if line.startswith("| test.ap_micro | max"))
     assert "data.seed_size=500, gen=shap" in best_row

@@ -12,14 +12,7 @@ from tqdm.auto import tqdm
 
 from emoexp.llm.cache import CachedResponse, ResponseCache
 from emoexp.llm.config import LLMConfig
-from emoexp.llm.keys import (
-    Sampling,
-    backend_identity,
-    canonical_json,
-    request_identity,
-    request_key,
-    sampling_for,
-)
+from emoexp.llm.keys import Sampling, backend_identity, identity_and_key, sampling_for
 from emoexp.llm.stats import RunStats
 from emoexp.llm.types import ChatRequest, ChatResult
 
@@ -33,6 +26,8 @@ class PendingRequest:
     key: str
     request: ChatRequest
     sampling: Sampling
+    # canonical identity JSON the key hashes, stored beside the answer for audits
+    identity: str = ""
 
 
 @dataclass(frozen=True)
@@ -99,18 +94,20 @@ class CachedBatchBackend:
     def generate(self, requests: Sequence[ChatRequest]) -> list[ChatResult]:
         started = time.perf_counter()
         stats = RunStats(requests=len(requests))
-        keys = [request_key(self.cfg, request) for request in requests]
+        identities = [identity_and_key(self.cfg, request) for request in requests]
+        keys = [key for _, key in identities]
         hits = self.cache.get_many(keys) if self.cache is not None else {}
         results: list[ChatResult | None] = [None] * len(requests)
         positions: dict[str, list[int]] = {}
         misses: list[PendingRequest] = []
-        for index, (request, key) in enumerate(zip(requests, keys, strict=True)):
+        for index, (request, (identity, key)) in enumerate(zip(requests, identities, strict=True)):
             if key in hits:
                 results[index] = result_from_cache(request, key, hits[key])
                 stats.cache_hits += 1
                 continue
             if key not in positions:
-                misses.append(PendingRequest(key, request, sampling_for(self.cfg, request, key)))
+                sampling = sampling_for(self.cfg, request, key)
+                misses.append(PendingRequest(key, request, sampling, identity))
             positions.setdefault(key, []).append(index)
 
         bar = tqdm(
@@ -169,7 +166,7 @@ class CachedBatchBackend:
                     "key": pending.key,
                     "backend": self.name,
                     "model": self.model,
-                    "request_json": canonical_json(request_identity(self.cfg, pending.request)),
+                    "request_json": pending.identity,
                     "text": answer.text,
                     "finish_reason": answer.finish_reason,
                     "prompt_tokens": answer.prompt_tokens,

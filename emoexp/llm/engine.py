@@ -34,16 +34,11 @@ from emoexp.llm.base import (
 )
 from emoexp.llm.cache import ResponseCache
 from emoexp.llm.config import LLMConfig
-from emoexp.llm.keys import (
-    backend_identity,
-    canonical_json,
-    request_identity,
-    request_key,
-    sampling_for,
-)
+from emoexp.llm.keys import backend_identity, identity_and_key, sampling_for
 from emoexp.llm.ratelimit import TokenBucket
 from emoexp.llm.stats import RunStats
 from emoexp.llm.types import ChatRequest, ChatResult
+from emoexp.llm.writer import CacheWriter
 
 log = logging.getLogger(__name__)
 
@@ -194,6 +189,7 @@ class _Run:
     bar: Any
     requests_bucket: TokenBucket | None
     tokens_bucket: TokenBucket | None
+    writer: CacheWriter | None
     last_postfix: float = 0.0
 
 
@@ -234,18 +230,20 @@ class OpenAICompatibleBackend:
     async def agenerate(self, requests: Sequence[ChatRequest]) -> list[ChatResult]:
         started = time.perf_counter()
         stats = RunStats(requests=len(requests))
-        keys = [request_key(self.cfg, request) for request in requests]
+        identities = [identity_and_key(self.cfg, request) for request in requests]
+        keys = [key for _, key in identities]
         hits = self.cache.get_many(keys) if self.cache is not None else {}
         results: list[ChatResult | None] = [None] * len(requests)
         positions: dict[str, list[int]] = {}
         misses: list[PendingRequest] = []
-        for index, (request, key) in enumerate(zip(requests, keys, strict=True)):
+        for index, (request, (identity, key)) in enumerate(zip(requests, identities, strict=True)):
             if key in hits:
                 results[index] = result_from_cache(request, key, hits[key])
                 stats.cache_hits += 1
                 continue
             if key not in positions:
-                misses.append(PendingRequest(key, request, sampling_for(self.cfg, request, key)))
+                sampling = sampling_for(self.cfg, request, key)
+                misses.append(PendingRequest(key, request, sampling, identity))
             positions.setdefault(key, []).append(index)
 
         bar = tqdm(
@@ -258,9 +256,13 @@ class OpenAICompatibleBackend:
         )
         connector = aiohttp.TCPConnector(limit=self.cfg.max_concurrency, ttl_dns_cache=300)
         timeout = aiohttp.ClientTimeout(total=self.cfg.timeout_s)
+        writer = CacheWriter(self.cache).start() if self.cache is not None else None
         try:
             async with aiohttp.ClientSession(
-                connector=connector, timeout=timeout, headers=self._headers
+                connector=connector,
+                timeout=timeout,
+                headers=self._headers,
+                cookie_jar=aiohttp.DummyCookieJar(),
             ) as session:
                 run = _Run(
                     session=session,
@@ -273,12 +275,13 @@ class OpenAICompatibleBackend:
                     tokens_bucket=TokenBucket(self.cfg.tokens_per_minute)
                     if self.cfg.tokens_per_minute > 0
                     else None,
+                    writer=writer,
                 )
                 pending_iter = iter(misses)
 
                 async def worker() -> None:
                     for pending in pending_iter:
-                        answer = self._record(run, pending, await self._answer(run, pending))
+                        answer = await self._record(run, pending, await self._answer(run, pending))
                         for index in positions[pending.key]:
                             results[index] = result_from_answer(
                                 pending.request, pending.key, answer
@@ -288,6 +291,8 @@ class OpenAICompatibleBackend:
                 workers = min(self.cfg.max_concurrency, len(misses))
                 await asyncio.gather(*(worker() for _ in range(workers)))
         finally:
+            if writer is not None:
+                writer.close()
             bar.set_postfix(hits=stats.cache_hits, failed=stats.failures, retries=stats.retries)
             bar.close()
         stats.wall_s = time.perf_counter() - started
@@ -400,26 +405,28 @@ class OpenAICompatibleBackend:
             raise RetryableError(f"HTTP {status}: {message}", parse_retry_after(headers))
         raise FatalRequestError(f"HTTP {status} from {url}: {message}")
 
-    def _record(self, run: _Run, pending: PendingRequest, answer: Answer) -> Answer:
+    async def _record(self, run: _Run, pending: PendingRequest, answer: Answer) -> Answer:
         """Commit the answer (or the failure) before anyone can use it; returns the answer
         the cache holds (another run may have stored this request first)."""
         stats = run.stats
         if answer.error is None and answer.text is not None:
-            if self.cache is not None:
-                stored = self.cache.put(
-                    pending.key,
-                    backend=self.name,
-                    model=self.model,
-                    request_json=canonical_json(request_identity(self.cfg, pending.request)),
-                    text=answer.text,
-                    finish_reason=answer.finish_reason,
-                    prompt_tokens=answer.prompt_tokens,
-                    completion_tokens=answer.completion_tokens,
-                    attempts=answer.attempts,
-                    latency_s=answer.latency_s,
+            if run.writer is not None:
+                kept = await run.writer.store(
+                    {
+                        "key": pending.key,
+                        "backend": self.name,
+                        "model": self.model,
+                        "request_json": pending.identity,
+                        "text": answer.text,
+                        "finish_reason": answer.finish_reason,
+                        "prompt_tokens": answer.prompt_tokens,
+                        "completion_tokens": answer.completion_tokens,
+                        "attempts": answer.attempts,
+                        "latency_s": answer.latency_s,
+                    }
                 )
-                if stored.text != answer.text:
-                    answer = replace(answer, text=stored.text)
+                if kept is not None:
+                    answer = replace(answer, text=kept.text)
             stats.generated += 1
             stats.add_usage(
                 answer.prompt_tokens,

@@ -70,8 +70,14 @@ def request_identity(cfg: LLMConfig, request: ChatRequest) -> dict[str, Any]:
     }
 
 
+def identity_and_key(cfg: LLMConfig, request: ChatRequest) -> tuple[str, str]:
+    """The canonical identity JSON (stored beside the answer for audits) and its sha256."""
+    identity = canonical_json(request_identity(cfg, request))
+    return identity, hashlib.sha256(identity.encode()).hexdigest()
+
+
 def request_key(cfg: LLMConfig, request: ChatRequest) -> str:
-    return hashlib.sha256(canonical_json(request_identity(cfg, request)).encode()).hexdigest()
+    return identity_and_key(cfg, request)[1]
 
 
 def derived_seed(key: str) -> int:

@@ -167,9 +167,7 @@ def multilabel_metrics(
     return report
 
 
-def tune_thresholds(
-    probs: Any, targets: Any, grid: Sequence[float] = DEFAULT_GRID
-) -> np.ndarray:
+def tune_thresholds(probs: Any, targets: Any, grid: Sequence[float] = DEFAULT_GRID) -> np.ndarray:
     """Per-class threshold maximising that class's F1 on held-out data (validation).
 
     A class without positives keeps 0.5: there is nothing to tune it on. Ties go to the

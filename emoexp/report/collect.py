@@ -23,7 +23,9 @@ METRICS_FILE = "metrics.json"
 CONFIG_FILE = "config.yaml"
 HYDRA_OVERRIDES = Path(".hydra") / "overrides.yaml"
 # bookkeeping columns every table has, before the override and metric columns
-BASE_COLUMNS = ("job", "job_num", "status", "error", "duration_s", "started")
+BASE_COLUMNS = (
+    "job", "job_num", "status", "error", "duration_s", "started", "zero_shot_skipped"
+)  # fmt: skip
 MAX_DEPTH = 3
 
 try:  # the C loader is ten times faster on the resolved configs
@@ -133,9 +135,20 @@ def read_job(job_dir: Path, root: Path) -> tuple[dict[str, Any], dict[str, Any]]
         "error": status.get("error") or "",
         "duration_s": status.get("duration_s"),
         "started": status.get("started", ""),
+        "zero_shot_skipped": skipped_sets(metrics),
         **flatten(metrics),
     }
     return row, overrides
+
+
+def skipped_sets(metrics: Mapping[str, Any]) -> str:
+    """`name: reason` of each zero-shot set the job could not score, joined by newlines."""
+    zero_shot = metrics.get("zero_shot") or {}
+    return "\n".join(
+        f"{name}: {entry['skipped']}"
+        for name, entry in zero_shot.items()
+        if isinstance(entry, Mapping) and entry.get("skipped")
+    )
 
 
 def _fill_from_configs(

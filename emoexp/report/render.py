@@ -271,6 +271,15 @@ def report_blocks(frame: pd.DataFrame, metric: str, out_dir: Path) -> list[Block
             for _, row in failed.iterrows()
         ]
         blocks.append(Block("table", pd.DataFrame(rows)))
+    skipped = sorted(
+        {line for text in frame["zero_shot_skipped"] for line in text.splitlines() if line}
+    )
+    if skipped:
+        blocks += [
+            Block("h2", "Zero-shot sets not scored"),
+            Block("p", "Reported by the jobs; the sets are missing from their metrics."),
+            Block("pre", "\n".join(skipped)),
+        ]
     unfinished = frame[~frame["status"].isin(["completed", "failed"])]
     if not unfinished.empty:
         blocks.append(

@@ -76,6 +76,7 @@ def collect_wandb(spec: str) -> pd.DataFrame:
                 "error": str(summary.get("error", "")),
                 "duration_s": summary.get("_runtime"),
                 "started": str(getattr(run, "created_at", "")),
+                "zero_shot_skipped": "",
                 **flatten(summary),
             }
         )

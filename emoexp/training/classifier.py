@@ -96,7 +96,9 @@ class Classifier:
             raise FileNotFoundError(f"{folder} holds no saved classifier ({META_FILE} missing)")
         meta = json.loads(meta_path.read_text())
         if meta.get("format_version") != FORMAT_VERSION:
-            raise ValueError(f"{folder}: unsupported classifier format {meta.get('format_version')}")
+            raise ValueError(
+                f"{folder}: unsupported classifier format {meta.get('format_version')}"
+            )
         encoder = AutoModel.from_config(AutoConfig.from_pretrained(folder / "encoder"))
         model = MultiLabelClassifier(
             encoder, len(meta["label_names"]), meta["pooling"], meta["dropout"]

@@ -59,9 +59,7 @@ class EmotionClassifierModule(pl.LightningModule):
         self._val_targets: list[torch.Tensor] = []
 
     def forward(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
-        return self.model(
-            batch["input_ids"], batch["attention_mask"], batch.get("token_type_ids")
-        )
+        return self.model(batch["input_ids"], batch["attention_mask"], batch.get("token_type_ids"))
 
     def training_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> torch.Tensor:
         loss = self.loss_fn(self(batch), batch["labels"])
@@ -92,29 +90,33 @@ class EmotionClassifierModule(pl.LightningModule):
         self.log("val/ap_micro", ap_micro, prog_bar=True, sync_dist=True)
 
     def configure_optimizers(self) -> dict[str, Any]:
-        cfg = self.model_cfg
-        head_lr = cfg.head_learning_rate or cfg.learning_rate
-        head_names = self.model.head_parameter_names()
-        groups: dict[tuple[bool, bool], list[nn.Parameter]] = {}
-        for name, parameter in self.model.named_parameters():
-            if not parameter.requires_grad:
-                continue
-            is_head = name in head_names
-            decays = not any(marker in name for marker in NO_DECAY_MARKERS)
-            groups.setdefault((is_head, decays), []).append(parameter)
-        param_groups = [
-            {
-                "params": params,
-                "lr": head_lr if is_head else cfg.learning_rate,
-                "weight_decay": cfg.weight_decay if decays else 0.0,
-            }
-            for (is_head, decays), params in sorted(groups.items())
-        ]
-        optimizer = torch.optim.AdamW(param_groups)
+        optimizer = torch.optim.AdamW(parameter_groups(self.model, self.model_cfg))
         total_steps = max(1, int(self.trainer.estimated_stepping_batches))
-        warmup_steps = int(round(cfg.warmup_ratio * total_steps))
+        warmup_steps = round(self.model_cfg.warmup_ratio * total_steps)
         scheduler = LambdaLR(optimizer, linear_warmup_decay(warmup_steps, total_steps))
         return {
             "optimizer": optimizer,
             "lr_scheduler": {"scheduler": scheduler, "interval": "step"},
         }
+
+
+def parameter_groups(model: MultiLabelClassifier, cfg: ModelConfig) -> list[dict[str, Any]]:
+    """AdamW groups: the fresh head may learn faster than the pretrained encoder, and
+    biases and normalisation weights are not decayed."""
+    head_lr = cfg.head_learning_rate or cfg.learning_rate
+    head_names = model.head_parameter_names()
+    groups: dict[tuple[bool, bool], list[nn.Parameter]] = {}
+    for name, parameter in model.named_parameters():
+        if not parameter.requires_grad:
+            continue
+        is_head = name in head_names
+        decays = not any(marker in name for marker in NO_DECAY_MARKERS)
+        groups.setdefault((is_head, decays), []).append(parameter)
+    return [
+        {
+            "params": params,
+            "lr": head_lr if is_head else cfg.learning_rate,
+            "weight_decay": cfg.weight_decay if decays else 0.0,
+        }
+        for (is_head, decays), params in sorted(groups.items())
+    ]
