@@ -49,15 +49,15 @@ def run_engine(
     base_url: str, concurrency: int, count: int, tag: str, **overrides: object
 ) -> tuple[float, float, int, OpenAICompatibleBackend]:
     """Wall seconds, client CPU seconds, failures; through the real cache (a fresh file)."""
-    with tempfile.TemporaryDirectory() as folder:
-        with ResponseCache(Path(folder) / "bench.sqlite") as cache:
-            backend = OpenAICompatibleBackend(
-                engine_config(base_url, concurrency, **overrides), cache
-            )
-            requests = requests_for(count, tag)
-            cpu, wall = time.process_time(), time.perf_counter()
-            results = backend.generate(requests)
-            wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    with (
+        tempfile.TemporaryDirectory() as folder,
+        ResponseCache(Path(folder) / "bench.sqlite") as cache,
+    ):
+        backend = OpenAICompatibleBackend(engine_config(base_url, concurrency, **overrides), cache)
+        requests = requests_for(count, tag)
+        cpu, wall = time.process_time(), time.perf_counter()
+        results = backend.generate(requests)
+        wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
     return wall, cpu, sum(not r.ok for r in results), backend
 
 
@@ -90,8 +90,9 @@ async def openai_window(
     return wall, cpu, failures
 
 
-def report(name: str, concurrency: int, latency: float, count: int, wall: float, cpu: float,
-           failures: int) -> None:
+def report(
+    name: str, concurrency: int, latency: float, count: int, wall: float, cpu: float, failures: int
+) -> None:
     ideal = concurrency / latency
     achieved = count / wall
     print(

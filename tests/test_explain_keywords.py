@@ -9,6 +9,7 @@ from pathlib import Path
 import datasets
 import numpy as np
 import pytest
+from omegaconf import OmegaConf
 
 from emoexp.data.config import DataConfig
 from emoexp.data.loading import load_corpus, map_corpus
@@ -17,6 +18,7 @@ from emoexp.data.taxonomy import Taxonomy, load_mapping, load_taxonomy
 from emoexp.explain import explain_keywords, load_keywords
 from emoexp.explain.config import ExplainConfig, PartitionConfig
 from emoexp.explain.partition_shap import merge_subwords
+from emoexp.paths import CONF_DIR
 
 TOY = Taxonomy(name="toy", labels=("anger", "joy", "neutral", "fear"))
 FILLER_TEXT = (
@@ -198,3 +200,12 @@ def test_subword_pieces_are_joined_into_words() -> None:
     assert sentencepiece == [("▁furious", 0.75), ("▁day", 0.1)]
     regex_words = merge_subwords(["so ", "furious"], np.array([0.1, 0.5]))
     assert regex_words == [("so ", 0.1), ("furious", 0.5)]
+
+
+def test_stage_takes_the_composed_yaml_config(tmp_path: Path) -> None:
+    cfg = OmegaConf.merge(
+        OmegaConf.structured(ExplainConfig), OmegaConf.load(CONF_DIR / "explain" / "surrogate.yaml")
+    )
+    keywords = explain_keywords(toy_corpus(), TOY, cfg, tmp_path)  # type: ignore[arg-type]
+    assert keywords.words("anger")[0] == "furious"
+    assert keywords.metadata["config"]["surrogate"]["class_weight"] == "balanced"

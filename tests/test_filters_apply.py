@@ -293,3 +293,12 @@ def test_label_consistency_needs_the_seed(taxonomy: Taxonomy) -> None:
     synthetic = as_synthetic(taxonomy, [("I am happy", ["joy"])])
     with pytest.raises(ValueError, match="needs the real seed set"):
         apply_filters(FilterConfig(), synthetic, FilterContext(taxonomy=taxonomy))
+
+
+def test_an_empty_synthetic_set_gives_an_empty_consistent_report(
+    seed: datasets.Dataset, taxonomy: Taxonomy
+) -> None:
+    output = apply_filters(FilterConfig(), rows_to_dataset([]), FilterContext(taxonomy, seed))
+    assert len(output.kept) == len(output.rejected) == 0
+    assert output.report["input_rows"] == 0
+    assert all(entry["failed"] == 0 for entry in output.report["per_filter"].values())

@@ -58,10 +58,12 @@ def test_lookups_of_many_keys_cross_the_parameter_limit(tmp_path: Path) -> None:
 
 def test_threads_can_write_at_once(tmp_path: Path) -> None:
     with ResponseCache(tmp_path / "c.sqlite") as cache:
-        threads = [
-            threading.Thread(target=lambda t=t: [store(cache, f"{t}-{i}") for i in range(100)])
-            for t in range(4)
-        ]
+
+        def write(thread: int) -> None:
+            for i in range(100):
+                store(cache, f"{thread}-{i}")
+
+        threads = [threading.Thread(target=write, args=(t,)) for t in range(4)]
         for thread in threads:
             thread.start()
         for thread in threads:
@@ -80,9 +82,9 @@ def test_the_api_key_never_reaches_the_cache(
     secret = "sk-test-9f8e7d6c5b4a-DO-NOT-STORE"
     monkeypatch.setenv("EMOEXP_TEST_API_KEY", secret)
     path = tmp_path / "c.sqlite"
-    requests = [
-        ChatRequest(messages=(("user", f"prompt {i}"),)) for i in range(5)
-    ] + [ChatRequest(messages=(("user", "REJECT_ME"),))]
+    requests = [ChatRequest(messages=(("user", f"prompt {i}"),)) for i in range(5)] + [
+        ChatRequest(messages=(("user", "REJECT_ME"),))
+    ]
     with LoopbackServer(Faults(api_key=secret, fail_first=1, fail_status=500)) as server:
         cfg = LLMConfig(
             backend="openai",
@@ -110,9 +112,10 @@ def test_a_wrong_key_fails_fast_with_the_servers_message(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("EMOEXP_TEST_API_KEY", "sk-wrong")
-    with LoopbackServer(Faults(api_key="sk-right")) as server, ResponseCache(
-        tmp_path / "c.sqlite"
-    ) as cache:
+    with (
+        LoopbackServer(Faults(api_key="sk-right")) as server,
+        ResponseCache(tmp_path / "c.sqlite") as cache,
+    ):
         cfg = LLMConfig(
             backend="openai",
             model="m",

@@ -27,7 +27,8 @@ from emoexp.llm.config import LLMConfig
 from emoexp.llm.factory import build_backend
 from emoexp.llm.types import ChatRequest
 
-base_url, cache_path, count, concurrency = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+base_url, cache_path = sys.argv[1], sys.argv[2]
+count, concurrency = int(sys.argv[3]), int(sys.argv[4])
 cfg = LLMConfig(backend="openai", model="loopback-echo", base_url=[base_url],
                 api_key_env="EMOEXP_TEST_UNSET_KEY", max_concurrency=concurrency,
                 backoff_base_s=0.01, progress=False)
@@ -54,7 +55,9 @@ def test_kill_9_mid_run_loses_only_what_was_in_flight(tmp_path: Path) -> None:
     environment = {**os.environ, "PYTHONPATH": str(PROJECT_DIR)}
     requests = [ChatRequest(messages=(("user", f"prompt {i}"),)) for i in range(COUNT)]
 
-    with LoopbackServer(Faults(latency_s=0.02, jitter_s=0.02, p_429=0.1, retry_after_s=0.01)) as server:
+    with LoopbackServer(
+        Faults(latency_s=0.02, jitter_s=0.02, p_429=0.1, retry_after_s=0.01)
+    ) as server:
         arguments = [str(script), server.base_url, str(cache_path), str(COUNT), str(CONCURRENCY)]
         worker = subprocess.Popen([sys.executable, *arguments], env=environment)
         deadline = time.monotonic() + 60

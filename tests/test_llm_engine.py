@@ -176,9 +176,10 @@ def test_a_slow_request_does_not_hold_back_the_others(cache: ResponseCache) -> N
 
 
 def test_requests_spread_over_several_base_urls(cache: ResponseCache) -> None:
-    with LoopbackServer(Faults(latency_s=0.02)) as first, LoopbackServer(
-        Faults(latency_s=0.02)
-    ) as second:
+    with (
+        LoopbackServer(Faults(latency_s=0.02)) as first,
+        LoopbackServer(Faults(latency_s=0.02)) as second,
+    ):
         results = OpenAICompatibleBackend(config_for(first, second), cache).generate(prompts(40))
         counts = (first.stats.requests, second.stats.requests)
     assert all(r.ok for r in results)
@@ -211,9 +212,7 @@ def test_identical_rerun_makes_no_request_and_duplicates_share_one(
 
 
 def test_n_samples_are_n_keys_with_distinct_seeds(cache: ResponseCache) -> None:
-    samples = [
-        ChatRequest(messages=(("user", "one prompt"),), sample_index=i) for i in range(5)
-    ]
+    samples = [ChatRequest(messages=(("user", "one prompt"),), sample_index=i) for i in range(5)]
     with LoopbackServer(Faults()) as server:
         results = OpenAICompatibleBackend(config_for(server), cache).generate(samples)
         assert server.stats.by_prompt["one prompt"] == 5
@@ -268,3 +267,33 @@ def test_generate_works_inside_a_running_event_loop(cache: ResponseCache) -> Non
             return [r.ok for r in backend.generate(prompts(3))]
 
         assert asyncio.run(inside()) == [True, True, True]
+
+
+def test_token_bucket_paces_large_requests() -> None:
+    import asyncio
+
+    from emoexp.llm.ratelimit import TokenBucket
+
+    async def spend() -> float:
+        bucket = TokenBucket(per_minute=6000.0)  # 100 tokens a second, holds 100
+        started = time.perf_counter()
+        for _ in range(3):
+            await bucket.acquire(50.0)  # 150 tokens: the last 50 wait half a second
+        return time.perf_counter() - started
+
+    assert 0.4 <= asyncio.run(spend()) < 1.0
+    with pytest.raises(ValueError, match="positive"):
+        TokenBucket(0.0)
+
+
+def test_a_cache_that_cannot_store_stops_the_run_loudly(
+    cache: ResponseCache, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def disk_full(rows: object) -> None:
+        raise OSError("database or disk is full")
+
+    monkeypatch.setattr(cache, "put_many", disk_full)
+    with LoopbackServer(Faults(latency_s=0.01)) as server:
+        backend = OpenAICompatibleBackend(config_for(server), cache)
+        with pytest.raises(OSError, match="disk is full"):
+            backend.generate(prompts(20))

@@ -89,7 +89,7 @@ def test_compatible_preset_takes_url_and_model_from_the_command_line(tmp_path: P
 
 
 def test_unknown_backend_and_keys_are_named(tmp_path: Path) -> None:
-    with pytest.raises(ValueError, match="llm.backend"):
+    with pytest.raises(ValueError, match=r"llm\.backend"):
         build_backend(LLMConfig(backend="gpt"), tmp_path / "c.sqlite")
     with pytest.raises(ValueError, match="packaged local model"):
         build_backend(LLMConfig(backend="openai", base_url=["http://h/v1"]), tmp_path / "c.sqlite")

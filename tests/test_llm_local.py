@@ -20,7 +20,8 @@ from emoexp.llm.local import (
 )
 from emoexp.llm.types import ChatRequest
 
-WORDS = "i feel so happy sad angry afraid today because the sun rain came home late".split()
+WORDS = ["i", "feel", "so", "happy", "sad", "angry", "afraid", "today", "because", "the"]
+WORDS += ["sun", "rain", "came", "home", "late"]
 CHAT_TEMPLATE = (
     "{% for m in messages %}<s> {{ m['role'] }} {{ m['content'] }} </s> {% endfor %}"
     "{% if add_generation_prompt %}<s> assistant {% endif %}"
@@ -126,17 +127,20 @@ def test_per_request_length_and_greedy_overrides(tiny_model_dir: Path) -> None:
     assert greedy_a.text == greedy_b.text
 
 
+NO_IDS = torch.empty(0, dtype=torch.long)
+
+
 def test_sampler_is_seeded_per_row_and_respects_top_p() -> None:
     scores = torch.log(torch.tensor([[0.5, 0.3, 0.15, 0.05]] * 2))
     draws = []
     for _ in range(2):
         sampler = PerRowSampler([1.0, 1.0], [0.7, 0.7], [11, 12], torch.device("cpu"))
-        draws.append([int(sampler(None, scores.clone()).argmax(dim=1)[0]) for _ in range(50)])
+        draws.append([int(sampler(NO_IDS, scores.clone()).argmax(dim=1)[0]) for _ in range(50)])
     assert draws[0] == draws[1]
     # nucleus of 0.7 keeps the first two tokens only
     assert set(draws[0]) == {0, 1}
     greedy = PerRowSampler([0.0], [1.0], [0], torch.device("cpu"))
-    chosen = greedy(None, torch.tensor([[0.1, 3.0, 0.2]]))
+    chosen = greedy(NO_IDS, torch.tensor([[0.1, 3.0, 0.2]]))
     assert chosen.argmax().item() == 1 and torch.isinf(chosen).sum() == 2
 
 

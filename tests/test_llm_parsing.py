@@ -26,7 +26,7 @@ def test_the_object_is_found(reply: str) -> None:
     [None, "", "I am so happy today!", '["joy", "love"]', '{"text": "cut off', "{} {"],
 )
 def test_no_object_gives_none(reply: str | None) -> None:
-    expected = {} if reply == "{} {" else None
+    expected: dict | None = {} if reply == "{} {" else None
     assert extract_json(reply) == expected
 
 

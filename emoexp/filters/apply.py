@@ -148,8 +148,10 @@ def decide(cfg: FilterConfig, synthetic: datasets.Dataset, scores: FilterScores)
         raise ValueError("the scores belong to other rows (ids differ); score these rows again")
     names = enabled_filter_names(cfg)
     verdicts = decide_verdicts(cfg, scores, len(synthetic))
-    provenance = []
-    kept_rows, rejected_rows, first_failures = [], [], []
+    provenance: list[str] = []
+    kept_rows: list[int] = []
+    rejected_rows: list[int] = []
+    first_failures: list[str | None] = []
     for row, record_provenance in enumerate(table.column("provenance").to_pylist()):
         entry = provenance_of({"provenance": record_provenance})
         entry["filters"] = {

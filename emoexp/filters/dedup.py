@@ -109,7 +109,7 @@ class DedupFilter(TwoStepFilter):
         row_ids = [str(row_id) for row_id in column(ds, "id")]
         shingle_lists = [shingles(text, cfg.ngram) for text in texts]
         shingle_sets = [frozenset(s) for s in shingle_lists]
-        sigs = signatures(shingle_lists, cfg.num_perm, cfg.seed) if texts else []
+        sigs = signatures(shingle_lists, cfg.num_perm, cfg.seed)
         synthetic_lsh = self.new_index()
         group_of_hash: dict[str, int] = {}
         measurements = []

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import datasets
+import numpy as np
 
 from emoexp.explain.config import plain_config
 from emoexp.explain.surrogate import fit_surrogate, label_matrix
@@ -41,7 +42,8 @@ class LabelConsistencyFilter(TwoStepFilter):
             self.cfg.surrogate,
             self.cfg.min_df,
         )
-        probabilities = surrogate.predict_proba(column(ds, "text")) if len(ds) else []
+        texts = column(ds, "text")
+        probabilities = surrogate.predict_proba(texts) if texts else np.zeros((0, len(labels)))
         index = {label: i for i, label in enumerate(labels)}
         measurements = []
         for row, intended in enumerate(column(ds, "labels")):

@@ -12,7 +12,7 @@ from __future__ import annotations
 import sqlite3
 import threading
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -182,7 +182,7 @@ class ResponseCache:
             raise RuntimeError(f"response {key} neither inserted nor found in {self.path}")
         return stored
 
-    def put_many(self, rows: Sequence[dict[str, object]]) -> dict[str, CachedResponse]:
+    def put_many(self, rows: Sequence[Mapping[str, object]]) -> dict[str, CachedResponse]:
         """Store several responses in one transaction (one commit for a whole group).
         Returns, for keys that already held an answer, the answer the cache keeps."""
         now = time.time()

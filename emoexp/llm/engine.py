@@ -142,7 +142,7 @@ def run_sync(coroutine: Coroutine[Any, Any, _T]) -> _T:
     thread.join()
     if "error" in box:
         raise box["error"]
-    return box["value"]  # type: ignore[no-any-return]
+    return box["value"]
 
 
 class Endpoints:
@@ -222,7 +222,10 @@ class OpenAICompatibleBackend:
         self.total = RunStats()
 
     def __repr__(self) -> str:
-        return f"OpenAICompatibleBackend(name={self.name!r}, model={self.model!r}, urls={self.base_urls!r})"
+        return (
+            f"OpenAICompatibleBackend(name={self.name!r}, model={self.model!r},"
+            f" urls={self.base_urls!r})"
+        )
 
     def generate(self, requests: Sequence[ChatRequest]) -> list[ChatResult]:
         return run_sync(self.agenerate(requests))
@@ -288,8 +291,17 @@ class OpenAICompatibleBackend:
                             )
                         self._progress(run, len(positions[pending.key]))
 
-                workers = min(self.cfg.max_concurrency, len(misses))
-                await asyncio.gather(*(worker() for _ in range(workers)))
+                count = min(self.cfg.max_concurrency, len(misses))
+                tasks = [asyncio.create_task(worker()) for _ in range(count)]
+                try:
+                    await asyncio.gather(*tasks)
+                except BaseException:
+                    # only a broken cache (or a cancelled run) gets here: stop the others;
+                    # every answer committed so far stays in the cache
+                    for task in tasks:
+                        task.cancel()
+                    await asyncio.gather(*tasks, return_exceptions=True)
+                    raise
         finally:
             if writer is not None:
                 writer.close()
@@ -350,9 +362,7 @@ class OpenAICompatibleBackend:
             sent_at = time.monotonic()
             try:
                 answer = await self._post(run.session, run.endpoints.urls[endpoint], body)
-                return replace(
-                    answer, attempts=attempts, latency_s=time.monotonic() - sent_at
-                )
+                return replace(answer, attempts=attempts, latency_s=time.monotonic() - sent_at)
             except FatalRequestError as error:
                 return Answer(text=None, error=str(error), attempts=attempts)
             except RetryableError as error:
@@ -360,7 +370,9 @@ class OpenAICompatibleBackend:
             except Exception as error:  # a bug or an unforeseen client fault: this request only
                 log.exception("request %s failed unexpectedly", pending.key[:12])
                 return Answer(
-                    text=None, error=f"unexpected {type(error).__name__}: {error}", attempts=attempts
+                    text=None,
+                    error=f"unexpected {type(error).__name__}: {error}",
+                    attempts=attempts,
                 )
             finally:
                 run.endpoints.release(endpoint)

@@ -25,6 +25,7 @@ def as_llm_config(cfg: LLMConfig | DictConfig | dict[str, Any]) -> LLMConfig:
     )
     if not isinstance(plain, dict):
         raise TypeError(f"llm config must be a mapping, got {type(plain).__name__}")
+    plain = {str(name): value for name, value in plain.items()}
     unknown = sorted(set(plain) - set(LLMConfig.__dataclass_fields__))
     if unknown:
         raise ValueError(f"unknown llm config keys: {unknown}")

@@ -75,8 +75,9 @@ class ServerStats:
     requests: int = 0
     in_flight: int = 0
     max_in_flight: int = 0
-    # 200 replies written in full
+    # 200 replies written in full, and replies whose client had gone
     completed: int = 0
+    unsent: int = 0
     statuses: Counter[int] = field(default_factory=Counter)
     # requests received per prompt (last user message), and replies completed per prompt
     by_prompt: Counter[str] = field(default_factory=Counter)
@@ -94,6 +95,7 @@ class ServerStats:
             "in_flight": self.in_flight,
             "max_in_flight": self.max_in_flight,
             "completed": self.completed,
+            "unsent": self.unsent,
             "statuses": {str(status): count for status, count in self.statuses.items()},
             "by_prompt": dict(self.by_prompt),
             "completed_by_prompt": dict(self.completed_by_prompt),
@@ -199,12 +201,16 @@ class _ChatApp:
             return web.json_response(
                 error_body("Incorrect API key provided", "invalid_request_error"), status=401
             )
-        delay = faults.latency_s + (self.random.uniform(0, faults.jitter_s) if faults.jitter_s else 0)
+        delay = faults.latency_s + (
+            self.random.uniform(0, faults.jitter_s) if faults.jitter_s else 0
+        )
         if delay > 0:
             await asyncio.sleep(delay)
         if faults.reject_marker and faults.reject_marker in prompt:
             return web.json_response(
-                error_body(f"prompt refused: contains {faults.reject_marker}", "invalid_request_error"),
+                error_body(
+                    f"prompt refused: contains {faults.reject_marker}", "invalid_request_error"
+                ),
                 status=400,
             )
         if faults.hang_marker and faults.hang_marker in prompt:
@@ -212,19 +218,7 @@ class _ChatApp:
         if self.attempts[identity] <= faults.fail_first:
             return self._fault_response(faults.fail_status)
 
-        draw = self.random.random()
-        for share, action in (
-            (faults.p_429, "429"),
-            (faults.p_5xx, "5xx"),
-            (faults.p_timeout, "timeout"),
-            (faults.p_drop, "drop"),
-            (faults.p_malformed, "malformed"),
-        ):
-            if draw < share:
-                break
-            draw -= share
-        else:
-            action = "reply"
+        action = self._draw_action()
         if action == "429":
             return self._fault_response(429)
         if action == "5xx":
@@ -246,12 +240,33 @@ class _ChatApp:
         if faults.p_prose and self.random.random() < faults.p_prose:
             content = f"Sure! Here is what you asked for:\n```json\n{content}\n```\nHope it helps."
         response = web.json_response(completion_body(str(body.get("model", "")), content, prompt))
-        await response.prepare(request)
-        await response.write_eof()
+        try:
+            await response.prepare(request)
+            await response.write_eof()
+        except ConnectionResetError:
+            # the client went away (a killed run, a timeout): this reply never arrived
+            stats.unsent += 1
+            return response
         stats.completed += 1
         stats.completed_by_prompt[prompt] += 1
         stats.completion_order.append(prompt)
         return response
+
+    def _draw_action(self) -> str:
+        """One of reply, 429, 5xx, timeout, drop, malformed, at the configured rates."""
+        faults = self.faults
+        draw = self.random.random()
+        for share, action in (
+            (faults.p_429, "429"),
+            (faults.p_5xx, "5xx"),
+            (faults.p_timeout, "timeout"),
+            (faults.p_drop, "drop"),
+            (faults.p_malformed, "malformed"),
+        ):
+            if draw < share:
+                return action
+            draw -= share
+        return "reply"
 
     def _fault_response(self, status: int) -> web.Response:
         if status == 429:
@@ -332,9 +347,7 @@ class LoopbackServer:
             self._runner, "127.0.0.1", self._requested_port, backlog=4096, shutdown_timeout=0.5
         )
         await site.start()
-        server = site._server
-        assert server is not None
-        self.port = server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self.port = int(self._runner.addresses[0][1])
 
     async def _shutdown(self) -> None:
         if self._runner is not None:
@@ -410,7 +423,9 @@ def main(argv: list[str] | None = None) -> None:
     defaults = asdict(Faults())
     for item in fields(Faults):
         kind = type(defaults[item.name])
-        parser.add_argument(f"--{item.name.replace('_', '-')}", type=kind, default=defaults[item.name])
+        parser.add_argument(
+            f"--{item.name.replace('_', '-')}", type=kind, default=defaults[item.name]
+        )
     options = vars(parser.parse_args(argv))
     port = options.pop("port")
     logging.getLogger("aiohttp").setLevel(logging.CRITICAL)
