@@ -118,14 +118,28 @@ def _run_stages(cfg: DictConfig, job_dir: Path, loggers: list) -> dict[str, Any]
 
     keywords, keywords_key = None, ""
     if cfg.gen.strategy == "shap":
-        explained = explain_stage(cfg.explain, seed, taxonomy, store)
+        seed_model = None
+        if cfg.explain.method == "partition":
+            seed_model = train_stage(
+                seed.train, seed.validation, [seed.key], taxonomy, cfg.model, cfg.trainer,
+                context_window=cfg.data.context_window, seed=cfg.seed, loggers=[],
+                job_dir=job_dir / "seed_model", store=store,
+            )  # fmt: skip
+        explained = explain_stage(
+            cfg.explain,
+            seed,
+            taxonomy,
+            store,
+            classifier=seed_model.classifier if seed_model else None,
+            classifier_key=seed_model.key if seed_model else "",
+        )
         keywords, keywords_key = explained.keywords, explained.key
         metrics["explain"] = {"artifact": str(explained.path)}
 
     generated = generate_stage(
         cfg.gen, cfg.llm, seed, keywords, keywords_key, taxonomy, cfg.data.language, store
     )
-    filtered = filter_stage(cfg.filter, generated, seed, taxonomy, store, job_dir)
+    filtered = filter_stage(cfg.filter, cfg.llm, generated, seed, taxonomy, store, job_dir)
     if cfg.gen.strategy != "none":
         metrics["generation"] = generated.stats
         metrics["filter"] = filtered.report

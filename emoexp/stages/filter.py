@@ -24,7 +24,9 @@ from emoexp.filters import (
     write_filter_report,
 )
 from emoexp.filters.config import FilterConfig
-from emoexp.stages.generate import Generated
+from emoexp.llm.config import LLMConfig
+from emoexp.llm.factory import build_backend
+from emoexp.stages.generate import Generated, response_cache_path
 from emoexp.stages.seed import SeedData
 
 FILTER_STAGE_VERSION = 1
@@ -40,6 +42,7 @@ class Filtered:
 
 def filter_stage(
     cfg: FilterConfig,
+    llm_cfg: LLMConfig,
     generated: Generated,
     seed: SeedData,
     taxonomy: Taxonomy,
@@ -56,6 +59,10 @@ def filter_stage(
             taxonomy=taxonomy,
             seed=seed.train,
             reference={"validation": seed.validation, "test": seed.test},
+            # the LLM judge asks through the same backend and response cache as generation
+            backend=(
+                build_backend(llm_cfg, response_cache_path(store)) if cfg.judge.enabled else None
+            ),
         )
         scores = score_rows(cfg, generated.accepted, context)
         scores.save(out)

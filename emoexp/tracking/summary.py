@@ -8,7 +8,7 @@ from typing import Any
 from omegaconf import DictConfig
 
 HEADLINE = ("ap_micro", "ap_macro", "lrap", "auroc_micro", "auroc_macro", "f1_micro@0.5",
-            "f1_macro@0.5", "f1_micro@tuned", "f1_macro@tuned", "jaccard@0.5")  # fmt: skip
+            "f1_macro@0.5", "f1_micro@tuned", "f1_macro@tuned", "jaccard_samples@0.5")  # fmt: skip
 
 
 def _fmt(value: Any) -> str:
@@ -21,7 +21,7 @@ def write_summary(job_dir: Path, cfg: DictConfig, metrics: dict[str, Any]) -> Pa
         f"# emoexp job `{job_dir.name}`",
         "",
         f"- data: {cfg.data.name} -> taxonomy {cfg.taxonomy}; train rows "
-        f"{metrics.get('train', {}).get('rows', '?')}, test rows {test.get('n_rows', '?')}",
+        f"{metrics.get('train', {}).get('rows', '?')}, test rows {test.get('n_samples', '?')}",
         f"- model: {cfg.model.name} ({cfg.model.pretrained}, {cfg.model.pooling} pooling), "
         f"{cfg.trainer.max_epochs} epoch(s), seed {cfg.seed}",
         f"- generation: {cfg.gen.strategy}; regime: {cfg.regime}",
