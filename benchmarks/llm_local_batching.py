@@ -5,6 +5,7 @@ generate the same texts; only the batch size differs.
 
     OMP_WAIT_POLICY=PASSIVE python benchmarks/llm_local_batching.py
     OMP_WAIT_POLICY=PASSIVE python benchmarks/llm_local_batching.py --prompts 32 --batch-size 16
+    OMP_WAIT_POLICY=PASSIVE python benchmarks/llm_local_batching.py --dtype bfloat16
 """
 
 from __future__ import annotations
@@ -32,8 +33,12 @@ def requests_for(count: int) -> list[ChatRequest]:
     ]
 
 
-def run(batch_size: int, count: int, max_tokens: int, device: str) -> tuple[float, int, list]:
-    cfg = LLMConfig(max_tokens=max_tokens, batch_size=batch_size, device=device, progress=False)
+def run(
+    batch_size: int, count: int, max_tokens: int, device: str, dtype: str
+) -> tuple[float, int, list]:
+    cfg = LLMConfig(
+        max_tokens=max_tokens, batch_size=batch_size, device=device, dtype=dtype, progress=False
+    )
     backend = LocalBackend(cfg, cache=None)
     backend.load()
     backend.generate(requests_for(1))  # warm-up: first-call allocations
@@ -49,12 +54,15 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=16)
     parser.add_argument("--max-tokens", type=int, default=32)
     parser.add_argument("--device", default="auto")
+    parser.add_argument("--dtype", default="auto", help="auto, float32, bfloat16")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
 
     figures = {}
     for batch_size in (args.batch_size, 1):
-        elapsed, tokens, texts = run(batch_size, args.prompts, args.max_tokens, args.device)
+        elapsed, tokens, texts = run(
+            batch_size, args.prompts, args.max_tokens, args.device, args.dtype
+        )
         figures[batch_size] = (tokens / elapsed, texts)
         print(
             f"batch {batch_size:>3}: {tokens} tokens in {elapsed:6.1f} s ="

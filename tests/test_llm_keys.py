@@ -30,6 +30,7 @@ BASE_KEY = request_key(BASE_CFG, BASE_REQUEST)
         {"provider": "vllm"},
         {"structured": True},
         {"extra_body": {"top_k": 20}},
+        {"dtype": "bfloat16"},
     ],
 )
 def test_config_changes_that_change_answers_change_the_key(cfg_change: dict) -> None:

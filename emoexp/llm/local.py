@@ -121,6 +121,17 @@ def resolve_model_path(cfg: LLMConfig) -> str:
     return cfg.model
 
 
+DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}
+
+
+def resolve_dtype(name: str, device: torch.device) -> torch.dtype:
+    if name == "auto":
+        return torch.bfloat16 if device.type == "cuda" else torch.float32
+    if name not in DTYPES:
+        raise ValueError(f"llm.dtype must be auto or one of {sorted(DTYPES)}, got {name!r}")
+    return DTYPES[name]
+
+
 def resolve_device(name: str) -> torch.device:
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
@@ -184,6 +195,7 @@ class LocalBackend(CachedBatchBackend):
     def __init__(self, cfg: LLMConfig, cache: ResponseCache | None) -> None:
         super().__init__(cfg, cache)
         self.device = resolve_device(cfg.device)
+        self.dtype = resolve_dtype(cfg.dtype, self.device)
         self._model: Any = None
         self._tokenizer: Any = None
         self._warned_structured = False
@@ -203,8 +215,7 @@ class LocalBackend(CachedBatchBackend):
             raise RuntimeError(
                 f"model {self.cfg.model} has no chat template; use an instruct model"
             )
-        dtype = torch.bfloat16 if self.device.type == "cuda" else torch.float32
-        model: Any = AutoModelForCausalLM.from_pretrained(path, dtype=dtype)
+        model: Any = AutoModelForCausalLM.from_pretrained(path, dtype=self.dtype)
         model.to(self.device)
         model.eval()
         self._tokenizer, self._model = tokenizer, model
