@@ -167,7 +167,7 @@ def test_precision_defaults_to_float32_on_cpu_and_is_checked() -> None:
     assert resolve_dtype("auto", cpu) == torch.float32
     assert resolve_dtype("auto", torch.device("cuda")) == torch.bfloat16
     assert resolve_dtype("bfloat16", cpu) == torch.bfloat16
-    with pytest.raises(ValueError, match="llm.dtype"):
+    with pytest.raises(ValueError, match=r"llm\.dtype"):
         resolve_dtype("fp8", cpu)
 
 
