@@ -7,6 +7,8 @@ survived mapping or sampling, hence the optional `pool`.
 
 from __future__ import annotations
 
+import json
+
 import datasets
 
 from emoexp.data.columns import column_values
@@ -53,3 +55,47 @@ def preceding_turns(
             at = sum(1 for t in position[dialogue] if t < turn)
         context.append(texts[max(0, at - window) : at])
     return context
+
+
+CONTEXT_KEY = "context"
+
+
+def attach_context(
+    ds: datasets.Dataset, window: int, pool: datasets.Dataset | None = None
+) -> datasets.Dataset:
+    """Store each row's preceding turns in its provenance, looked up in the full `pool`.
+
+    Done before mapping drops rows and before seed sampling, so that a sampled training row
+    still sees the turns that were not sampled; the context then travels with the row.
+    """
+    if window <= 0 or len(ds) == 0:
+        return ds
+    contexts = preceding_turns(ds, window, pool)
+    provenance = column_values(ds, "provenance")
+    updated = []
+    for raw, turns in zip(provenance, contexts, strict=True):
+        entry = json.loads(raw or "{}")
+        entry[CONTEXT_KEY] = turns
+        updated.append(json.dumps(entry, ensure_ascii=False, sort_keys=True))
+    return ds.remove_columns("provenance").add_column(
+        "provenance", updated, feature=ds.features["provenance"]
+    )
+
+
+def context_of(ds: datasets.Dataset, window: int) -> list[list[str]]:
+    """Each row's preceding turns: the attached context when the row carries one (see
+    `attach_context`), else a lookup among the rows of `ds` itself."""
+    if window <= 0:
+        return [[] for _ in range(len(ds))]
+    looked_up: list[list[str]] | None = None
+    contexts = []
+    for row, raw in enumerate(column_values(ds, "provenance")):
+        entry = json.loads(raw or "{}")
+        if CONTEXT_KEY in entry:
+            turns = list(entry[CONTEXT_KEY])
+            contexts.append(turns[len(turns) - window :] if len(turns) > window else turns)
+            continue
+        if looked_up is None:
+            looked_up = preceding_turns(ds, window)
+        contexts.append(looked_up[row])
+    return contexts

@@ -12,6 +12,7 @@ import datasets
 from emoexp.cache.artifacts import ArtifactStore
 from emoexp.cache.fingerprint import fingerprint
 from emoexp.data.config import DataConfig
+from emoexp.data.conversation import attach_context
 from emoexp.data.loading import load_corpus, map_corpus
 from emoexp.data.sampling import sample_per_class, sample_rows
 from emoexp.data.taxonomy import Taxonomy, load_mapping
@@ -43,6 +44,13 @@ def seed_stage(
         corpus = load_corpus(data_cfg, data_dir)
         mapping = load_mapping(data_cfg.source_taxonomy, taxonomy.name)
         splits, mapping_stats = map_corpus(corpus.splits, mapping, taxonomy)
+        if data_cfg.context_window > 0:
+            splits = datasets.DatasetDict(
+                {
+                    name: attach_context(split, data_cfg.context_window, corpus.splits[name])
+                    for name, split in splits.items()
+                }
+            )
         train = splits["train"]
         if data_cfg.seed_size:
             train = sample_per_class(train, taxonomy, data_cfg.seed_size, seed)
