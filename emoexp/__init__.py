@@ -1,3 +1,3 @@
-"""emoexp: experiments on LLM-generated synthetic emotional text and the classifiers trained on it."""
+"""emoexp: experiments on LLM-generated synthetic emotional text and its classifiers."""
 
 __version__ = "0.1.0"

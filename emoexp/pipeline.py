@@ -21,6 +21,7 @@ from emoexp.cache.artifacts import ArtifactStore
 from emoexp.data.taxonomy import load_taxonomy
 from emoexp.evaluation.zero_shot import evaluate_zero_shot
 from emoexp.metrics.multilabel import multilabel_metrics, tune_thresholds
+from emoexp.stages.dry_run import dry_run_stage
 from emoexp.stages.explain import explain_stage
 from emoexp.stages.filter import filter_stage
 from emoexp.stages.generate import generate_stage
@@ -135,6 +136,11 @@ def _run_stages(cfg: DictConfig, job_dir: Path, loggers: list) -> dict[str, Any]
         )
         keywords, keywords_key = explained.keywords, explained.key
         metrics["explain"] = {"artifact": str(explained.path)}
+
+    if cfg.dry_run:
+        metrics["dry_run"] = dry_run_stage(cfg, seed, keywords, taxonomy, store, job_dir)
+        write_json(job_dir / METRICS_FILE, metrics)
+        return metrics
 
     generated = generate_stage(
         cfg.gen, cfg.llm, seed, keywords, keywords_key, taxonomy, cfg.data.language, store

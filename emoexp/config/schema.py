@@ -47,6 +47,8 @@ class Config:
     task_name: str = "default"
     # which training data the classifier sees: real, synthetic, real+synthetic
     regime: str = "real+synthetic"
+    # count the requests, tokens and cost generation would need, send nothing, then stop
+    dry_run: bool = False
     # free-form record of an experiment config (name, version, notes)
     experiment_info: dict[str, Any] = field(default_factory=dict)
 

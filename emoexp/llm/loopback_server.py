@@ -2,7 +2,11 @@
 benchmarks of the request engine over real HTTP.
 
 It answers POST /v1/chat/completions with a deterministic echo of the prompt (see
-`emoexp.llm.echo`), and GET /v1/models. Latency, rate limits (429 with Retry-After), server
+`emoexp.llm.echo`), and GET /v1/models. It also speaks the Batch API (upload a JSONL file,
+create, list and retrieve batches, download output and error files): a batch completes
+`batch_delay_s` after its creation with the same echo replies, lines carrying a marker get an
+error line, and batches carrying other markers fail or expire. It counts how many times each
+batch `custom_id` was ever submitted. Latency, rate limits (429 with Retry-After), server
 errors, hangs longer than a client's timeout, dropped connections and malformed bodies are
 injected at configurable rates, or deterministically for the first attempts of every
 request or for prompts carrying a marker. It counts what it received per prompt and the
@@ -68,6 +72,18 @@ class Faults:
     # when set, requests must carry `Authorization: Bearer <api_key>` (else 401)
     api_key: str = ""
     seed: int = 0
+    # --- Batch API ---
+    # seconds from a batch's creation to its completion
+    batch_delay_s: float = 0.0
+    # lines whose prompt carries this marker are answered in the error file (HTTP 400)
+    batch_line_error_marker: str = "BATCH_LINE_ERROR"
+    # a batch with a line carrying this marker fails validation (no line is answered)
+    batch_fail_marker: str = "BATCH_FAIL"
+    # a batch with a line carrying this marker expires: those lines get `batch_expired`
+    # errors, the others are answered
+    batch_expire_marker: str = "BATCH_EXPIRE"
+    # the first N batch creations are carried out but their reply is lost (connection cut)
+    batch_drop_create: int = 0
 
 
 @dataclass
@@ -88,6 +104,12 @@ class ServerStats:
     response_formats: Counter[str] = field(default_factory=Counter)
     # distinct Authorization headers seen (tests check the key arrived, and only there)
     authorizations: set[str] = field(default_factory=set)
+    # Batch API: files uploaded, batches created, status checks, and how many batches
+    # each custom_id was ever submitted in
+    files_uploaded: int = 0
+    batches_created: int = 0
+    batch_retrievals: int = 0
+    batch_submissions: Counter[str] = field(default_factory=Counter)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -102,6 +124,10 @@ class ServerStats:
             "completion_order": list(self.completion_order),
             "response_formats": dict(self.response_formats),
             "authorizations": sorted(self.authorizations),
+            "files_uploaded": self.files_uploaded,
+            "batches_created": self.batches_created,
+            "batch_retrievals": self.batch_retrievals,
+            "batch_submissions": dict(self.batch_submissions),
         }
 
 
@@ -132,6 +158,40 @@ def error_body(message: str, kind: str) -> dict[str, Any]:
     return {"error": {"message": message, "type": kind, "code": None}}
 
 
+def batch_line_reply(
+    line: dict[str, Any], faults: Faults, expired: bool
+) -> tuple[bool, dict[str, Any]]:
+    """(answered, output or error line) for one line of a batch input file: the reply the
+    chat endpoint would give, a 400 for the line-error marker, or `batch_expired`."""
+    custom_id = str(line["custom_id"])
+    body = line["body"]
+    messages = [(m["role"], m["content"]) for m in body["messages"]]
+    prompt = last_user_message(messages)
+    request_id = "req_" + hashlib.sha1(custom_id.encode()).hexdigest()[:16]
+    record: dict[str, Any] = {"id": f"batch_{request_id}", "custom_id": custom_id}
+    if expired and faults.batch_expire_marker and faults.batch_expire_marker in prompt:
+        message = "This request could not be executed before the completion window expired."
+        record.update(response=None, error={"code": "batch_expired", "message": message})
+        return False, record
+    if faults.batch_line_error_marker and faults.batch_line_error_marker in prompt:
+        refusal = f"prompt refused: contains {faults.batch_line_error_marker}"
+        response = {
+            "status_code": 400,
+            "request_id": request_id,
+            "body": error_body(refusal, "invalid_request_error"),
+        }
+        record.update(response=response, error=None)
+        return False, record
+    content = echo_reply(messages, body.get("seed"), body.get("response_format") is not None)
+    response = {
+        "status_code": 200,
+        "request_id": request_id,
+        "body": completion_body(str(body.get("model", "")), content, prompt),
+    }
+    record.update(response=response, error=None)
+    return True, record
+
+
 class _ChatApp:
     """The request handlers; all state is touched only from the server's event loop."""
 
@@ -140,15 +200,25 @@ class _ChatApp:
         self.stats = ServerStats()
         self.attempts: Counter[str] = Counter()
         self.random = random.Random(faults.seed)
+        # Batch API state; kept across `reset`, which clears only the counters
+        self.files: dict[str, dict[str, Any]] = {}
+        self.batches: dict[str, dict[str, Any]] = {}
+        self.batch_lines: dict[str, list[dict[str, Any]]] = {}
 
     def reset(self) -> None:
         self.stats = ServerStats()
         self.attempts = Counter()
 
     def build(self) -> web.Application:
-        app = web.Application(client_max_size=16 * 1024 * 1024)
+        app = web.Application(client_max_size=256 * 1024 * 1024)
         app.router.add_post("/v1/chat/completions", self.chat)
         app.router.add_get("/v1/models", self.models)
+        app.router.add_post("/v1/files", self.upload_file)
+        app.router.add_get("/v1/files/{file_id}", self.file_info)
+        app.router.add_get("/v1/files/{file_id}/content", self.file_content)
+        app.router.add_post("/v1/batches", self.create_batch)
+        app.router.add_get("/v1/batches", self.list_batches)
+        app.router.add_get("/v1/batches/{batch_id}", self.retrieve_batch)
         app.router.add_get("/_stats", self.report)
         app.router.add_post("/_reset", self.reset_handler)
         return app
@@ -252,6 +322,231 @@ class _ChatApp:
         stats.completion_order.append(prompt)
         return response
 
+    # ---------------------------------------------------------------- Batch API
+
+    def _unauthorized(self, request: web.Request) -> web.Response | None:
+        authorization = request.headers.get("Authorization", "")
+        self.stats.authorizations.add(authorization)
+        if self.faults.api_key and authorization != f"Bearer {self.faults.api_key}":
+            return web.json_response(
+                error_body("Incorrect API key provided", "invalid_request_error"), status=401
+            )
+        return None
+
+    def _store_file(self, data: bytes, filename: str, purpose: str) -> dict[str, Any]:
+        file_id = f"file-{len(self.files) + 1:06d}"
+        info = {
+            "id": file_id,
+            "object": "file",
+            "bytes": len(data),
+            "created_at": int(time.time()),
+            "filename": filename,
+            "purpose": purpose,
+            "status": "processed",
+        }
+        self.files[file_id] = {"info": info, "data": data}
+        return info
+
+    async def upload_file(self, request: web.Request) -> web.Response:
+        refused = self._unauthorized(request)
+        if refused is not None:
+            return refused
+        form = await request.post()
+        upload, purpose = form.get("file"), form.get("purpose")
+        if not isinstance(upload, web.FileField) or not isinstance(purpose, str):
+            return web.json_response(
+                error_body(
+                    "a multipart 'file' and 'purpose' are required", "invalid_request_error"
+                ),
+                status=400,
+            )
+        self.stats.files_uploaded += 1
+        return web.json_response(self._store_file(upload.file.read(), upload.filename, purpose))
+
+    async def file_info(self, request: web.Request) -> web.Response:
+        stored = self.files.get(request.match_info["file_id"])
+        if stored is None:
+            return web.json_response(
+                error_body("No such file", "invalid_request_error"), status=404
+            )
+        return web.json_response(stored["info"])
+
+    async def file_content(self, request: web.Request) -> web.Response:
+        refused = self._unauthorized(request)
+        if refused is not None:
+            return refused
+        stored = self.files.get(request.match_info["file_id"])
+        if stored is None:
+            return web.json_response(
+                error_body("No such file", "invalid_request_error"), status=404
+            )
+        return web.Response(body=stored["data"], content_type="application/octet-stream")
+
+    async def create_batch(self, request: web.Request) -> web.StreamResponse:
+        refused = self._unauthorized(request)
+        if refused is not None:
+            return refused
+        try:
+            payload = json.loads(await request.read())
+            file_id = payload["input_file_id"]
+            endpoint = payload["endpoint"]
+        except (json.JSONDecodeError, KeyError, TypeError) as error:
+            return web.json_response(
+                error_body(f"bad request body: {error}", "invalid_request_error"), status=400
+            )
+        stored = self.files.get(file_id)
+        if stored is None or stored["info"]["purpose"] != "batch":
+            return web.json_response(
+                error_body(f"no batch input file {file_id}", "invalid_request_error"), status=400
+            )
+        if endpoint != "/v1/chat/completions" or payload.get("completion_window") != "24h":
+            return web.json_response(
+                error_body("unsupported endpoint or completion window", "invalid_request_error"),
+                status=400,
+            )
+        try:
+            lines = [json.loads(text) for text in stored["data"].decode().splitlines() if text]
+            custom_ids = [str(line["custom_id"]) for line in lines]
+            if any(line["url"] != endpoint or line["method"] != "POST" for line in lines):
+                raise ValueError("every line must POST to the batch's endpoint")
+        except (UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError, ValueError) as error:
+            return web.json_response(
+                error_body(f"invalid batch input file: {error}", "invalid_request_error"),
+                status=400,
+            )
+        if len(set(custom_ids)) != len(custom_ids):
+            return web.json_response(
+                error_body("duplicate custom_id in the input file", "invalid_request_error"),
+                status=400,
+            )
+        self.stats.batches_created += 1
+        self.stats.batch_submissions.update(custom_ids)
+        now = int(time.time())
+        batch_id = f"batch_{len(self.batches) + 1:06d}"
+        batch: dict[str, Any] = {
+            "id": batch_id,
+            "object": "batch",
+            "endpoint": endpoint,
+            "errors": None,
+            "input_file_id": file_id,
+            "completion_window": "24h",
+            "status": "validating",
+            "output_file_id": None,
+            "error_file_id": None,
+            "created_at": now,
+            "in_progress_at": None,
+            "expires_at": now + 86_400,
+            "finalizing_at": None,
+            "completed_at": None,
+            "failed_at": None,
+            "expired_at": None,
+            "cancelling_at": None,
+            "cancelled_at": None,
+            "request_counts": {"total": len(lines), "completed": 0, "failed": 0},
+            "metadata": payload.get("metadata"),
+            "_due": time.monotonic() + self.faults.batch_delay_s,
+        }
+        self.batches[batch_id] = batch
+        self.batch_lines[batch_id] = lines
+        if self.stats.batches_created <= self.faults.batch_drop_create:
+            # the batch exists, but its creator never hears so
+            if request.transport is not None:
+                request.transport.abort()
+            return web.Response(status=499)
+        return web.json_response(_public(batch))
+
+    async def list_batches(self, request: web.Request) -> web.Response:
+        refused = self._unauthorized(request)
+        if refused is not None:
+            return refused
+        limit = int(request.query.get("limit", "20"))
+        after = request.query.get("after")
+        ordered = sorted(self.batches.values(), key=lambda b: b["id"], reverse=True)
+        if after:
+            ordered = [batch for batch in ordered if batch["id"] < after]
+        page = [_public(self._advance(batch)) for batch in ordered[:limit]]
+        return web.json_response(
+            {
+                "object": "list",
+                "data": page,
+                "first_id": page[0]["id"] if page else None,
+                "last_id": page[-1]["id"] if page else None,
+                "has_more": len(ordered) > limit,
+            }
+        )
+
+    async def retrieve_batch(self, request: web.Request) -> web.Response:
+        refused = self._unauthorized(request)
+        if refused is not None:
+            return refused
+        batch = self.batches.get(request.match_info["batch_id"])
+        if batch is None:
+            return web.json_response(
+                error_body("No such batch", "invalid_request_error"), status=404
+            )
+        self.stats.batch_retrievals += 1
+        return web.json_response(_public(self._advance(batch)))
+
+    def _advance(self, batch: dict[str, Any]) -> dict[str, Any]:
+        """Move a batch along: validating -> in_progress (or failed) -> completed/expired."""
+        if batch["status"] in ("completed", "failed", "expired", "cancelled"):
+            return batch
+        faults, lines = self.faults, self.batch_lines[batch["id"]]
+        now = int(time.time())
+        prompts = [
+            last_user_message([(m["role"], m["content"]) for m in line["body"]["messages"]])
+            for line in lines
+        ]
+        if batch["status"] == "validating":
+            failing = [
+                index
+                for index, prompt in enumerate(prompts)
+                if faults.batch_fail_marker and faults.batch_fail_marker in prompt
+            ]
+            if failing:
+                batch.update(status="failed", failed_at=now)
+                batch["errors"] = {
+                    "object": "list",
+                    "data": [
+                        {
+                            "code": "invalid_request",
+                            "message": f"line {index + 1} carries {faults.batch_fail_marker}",
+                            "line": index + 1,
+                            "param": None,
+                        }
+                        for index in failing
+                    ],
+                }
+                return batch
+            batch.update(status="in_progress", in_progress_at=now)
+        if time.monotonic() < batch["_due"]:
+            return batch
+        marker = faults.batch_expire_marker
+        expired = bool(marker) and any(marker in prompt for prompt in prompts)
+        outputs: list[str] = []
+        errors: list[str] = []
+        for line in lines:
+            answered, record = batch_line_reply(line, faults, expired)
+            (outputs if answered else errors).append(json.dumps(record))
+        if outputs:
+            name = f"{batch['id']}_output.jsonl"
+            data = ("\n".join(outputs) + "\n").encode()
+            batch["output_file_id"] = self._store_file(data, name, "batch_output")["id"]
+        if errors:
+            name = f"{batch['id']}_error.jsonl"
+            data = ("\n".join(errors) + "\n").encode()
+            batch["error_file_id"] = self._store_file(data, name, "batch_output")["id"]
+        batch["request_counts"] = {
+            "total": len(lines),
+            "completed": len(outputs),
+            "failed": len(errors),
+        }
+        if expired:
+            batch.update(status="expired", expired_at=now)
+        else:
+            batch.update(status="completed", finalizing_at=now, completed_at=now)
+        return batch
+
     def _draw_action(self) -> str:
         """One of reply, 429, 5xx, timeout, drop, malformed, at the configured rates."""
         faults = self.faults
@@ -279,6 +574,10 @@ class _ChatApp:
         return web.json_response(
             error_body(f"injected server error {status}", "server_error"), status=status
         )
+
+
+def _public(batch: dict[str, Any]) -> dict[str, Any]:
+    return {name: value for name, value in batch.items() if not name.startswith("_")}
 
 
 class LoopbackServer:
