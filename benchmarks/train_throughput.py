@@ -61,6 +61,7 @@ from emoexp.models.encoder import resolve_pretrained
 from emoexp.paths import CONF_DIR, PROJECT_DIR
 from emoexp.training.batching import LengthGroupedBatchSampler, padding_fraction
 from emoexp.training.config import TrainerConfig
+from emoexp.training.precision import resolve_precision
 from emoexp.training.tokenization import tokenize_rows
 from emoexp.training.train import train_classifier
 
@@ -262,7 +263,9 @@ def main() -> None:
     print(
         f"emoexp config: lr {model_cfg.learning_rate}, head lr {model_cfg.head_learning_rate}, "
         f"warmup {model_cfg.warmup_ratio}, max_length {model_cfg.max_length}, "
-        f"pooling {model_cfg.pooling}, freeze_embeddings {model_cfg.freeze_embeddings}"
+        f"pooling {model_cfg.pooling}, freeze_embeddings {model_cfg.freeze_embeddings}, "
+        f"precision {trainer_cfg.precision} -> {resolve_precision(trainer_cfg)} "
+        f"(the Trainer arms run float32, as run_classification.py does on CPU)"
     )
     results: dict[str, dict[str, Any]] = {}
     with tempfile.TemporaryDirectory(prefix="emoexp-bench-") as tmp:

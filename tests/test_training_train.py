@@ -186,3 +186,27 @@ def test_schedule_warms_up_then_decays_to_zero() -> None:
     assert values[4] == 1.0
     assert values[8] == pytest.approx(0.5)
     assert values[12] == 0.0
+
+
+def test_auto_precision_uses_bf16_only_where_it_is_native(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from emoexp.training import precision
+
+    assert precision.resolve_precision(TrainerConfig(precision="32-true")) == "32-true"
+    monkeypatch.setattr(precision, "native_cpu_bf16", lambda: True)
+    assert precision.resolve_precision(TrainerConfig(precision="auto")) == "bf16-mixed"
+    assert precision.usable_precision("bf16-mixed", "cpu") == "bf16-mixed"
+    monkeypatch.setattr(precision, "native_cpu_bf16", lambda: False)
+    assert precision.resolve_precision(TrainerConfig(precision="auto")) == "32-true"
+    assert precision.usable_precision("bf16-mixed", "cpu") == "32-true"
+
+
+def test_bf16_training_predicts_close_to_its_float32_self(tmp_path: Path) -> None:
+    trainer = TrainerConfig(max_epochs=1, enable_progress_bar=False, precision="bf16-mixed")
+    classifier = _train(tmp_path, "bf16", trainer)
+    assert classifier.training["precision"] == "bf16-mixed"
+    test = _rows(16, "test", 5)
+    in_bf16 = classifier.predict_proba(test)
+    classifier.precision = "32-true"
+    np.testing.assert_allclose(in_bf16, classifier.predict_proba(test), atol=0.02)

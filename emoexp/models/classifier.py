@@ -33,7 +33,7 @@ class MultiLabelClassifier(nn.Module):
         # BERT-style encoders carry a [CLS] pooler we never read; dropping it keeps every
         # remaining parameter trainable (DDP rejects parameters without gradients)
         if getattr(encoder, "pooler", None) is not None:
-            encoder.pooler = None
+            encoder.pooler = None  # type: ignore[assignment]
         self.encoder = encoder
         self.pooling = pooling
         self.num_labels = num_labels

@@ -22,13 +22,6 @@ from tokenizers import (
 from transformers import AutoTokenizer, BertConfig, BertModel, PreTrainedTokenizerBase
 
 SPECIAL_TOKENS = ("[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]")
-TINY_BERT = {
-    "hidden_size": 32,
-    "num_hidden_layers": 2,
-    "num_attention_heads": 2,
-    "intermediate_size": 64,
-    "max_position_embeddings": 512,
-}
 
 
 def texts_digest(texts: Iterable[str], vocab_size: int) -> str:
@@ -88,5 +81,13 @@ def tiny_tokenizer(
 
 def tiny_bert(vocab_size: int, pad_token_id: int) -> BertModel:
     """A 2-layer, 32-wide BERT with random weights (seeded by the caller's RNG state)."""
-    config = BertConfig(vocab_size=vocab_size, pad_token_id=pad_token_id, **TINY_BERT)
+    config = BertConfig(
+        vocab_size=vocab_size,
+        pad_token_id=pad_token_id,
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=64,
+        max_position_embeddings=512,
+    )
     return BertModel(config, add_pooling_layer=False)

@@ -61,7 +61,7 @@ def train_stage(
             trainer_cfg,
             loggers=loggers,
             job_dir=job_dir,
-            cache_dir=store.root / "tokenized",
+            cache_dir=store.root,
             seed=seed,
             context_window=context_window,
         )

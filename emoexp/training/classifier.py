@@ -16,6 +16,7 @@ from transformers import AutoConfig, AutoModel, AutoTokenizer, PreTrainedTokeniz
 from emoexp.models.classifier import MultiLabelClassifier
 from emoexp.training.batching import sorted_batches
 from emoexp.training.datamodule import pad_collator, tokenized_rows
+from emoexp.training.precision import usable_precision
 
 FORMAT_VERSION = 1
 WEIGHTS_FILE = "model.safetensors"
@@ -34,6 +35,8 @@ class Classifier:
     context_window: int = 0
     eval_batch_size: int = 64
     device: str = "cpu"
+    # "bf16-mixed" predicts under bf16 autocast, as the model was trained; else float32
+    precision: str = "32-true"
     cache_dir: Path | None = None
     # how training went: start epoch, resumed checkpoint, steps, last logged metrics
     training: dict[str, Any] = field(default_factory=dict)
@@ -54,13 +57,16 @@ class Classifier:
         collate = pad_collator(self.tokenizer)
         self.model.to(self.device).eval()
         probs = np.zeros((len(ds), num_labels), dtype=np.float32)
+        device_type = "cuda" if self.device.startswith("cuda") else "cpu"
+        use_bf16 = self.precision.startswith("bf16")
         for batch_rows in sorted_batches(rows.lengths, self.eval_batch_size):
             batch = collate([rows[i] for i in batch_rows])
-            logits = self.model(
-                batch["input_ids"].to(self.device),
-                batch["attention_mask"].to(self.device),
-                batch["token_type_ids"].to(self.device) if "token_type_ids" in batch else None,
-            )
+            with torch.autocast(device_type, dtype=torch.bfloat16, enabled=use_bf16):
+                logits = self.model(
+                    batch["input_ids"].to(self.device),
+                    batch["attention_mask"].to(self.device),
+                    batch["token_type_ids"].to(self.device) if "token_type_ids" in batch else None,
+                )
             probs[batch_rows] = logits.float().sigmoid().cpu().numpy()
         return probs
 
@@ -78,6 +84,7 @@ class Classifier:
             "max_length": self.max_length,
             "context_window": self.context_window,
             "eval_batch_size": self.eval_batch_size,
+            "precision": self.precision,
             "pooling": self.model.pooling,
             "dropout": self.model.dropout.p,
             "training": self.training,
@@ -87,9 +94,15 @@ class Classifier:
 
     @classmethod
     def load(
-        cls, directory: Path | str, *, device: str = "cpu", cache_dir: Path | None = None
+        cls,
+        directory: Path | str,
+        *,
+        device: str = "cpu",
+        cache_dir: Path | None = None,
+        precision: str | None = None,
     ) -> Classifier:
-        """Rebuild a saved classifier; needs no access to the original checkpoint."""
+        """Rebuild a saved classifier; needs no access to the original checkpoint.
+        `precision` overrides the saved one (bf16 on a machine without native bf16 is slow)."""
         folder = Path(directory)
         meta_path = folder / META_FILE
         if not meta_path.is_file():
@@ -113,6 +126,7 @@ class Classifier:
             context_window=int(meta["context_window"]),
             eval_batch_size=int(meta["eval_batch_size"]),
             device=device,
+            precision=usable_precision(precision or meta.get("precision", "32-true"), device),
             cache_dir=cache_dir,
             training=dict(meta.get("training", {})),
         )

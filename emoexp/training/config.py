@@ -11,6 +11,9 @@ class TrainerConfig:
     devices: int = 1
     num_nodes: int = 1
     strategy: str = "auto"
+    # a Lightning precision ("32-true", "bf16-mixed", ...) or "auto": bf16-mixed where the
+    # device computes bf16 natively (CPUs with AVX512-BF16 or AMX, GPUs with bf16), else
+    # 32-true. On such CPUs bf16 roughly halves a MiniLM step at unchanged test AP.
     precision: str = "32-true"
     max_epochs: int = 3
     max_steps: int = -1

@@ -89,7 +89,7 @@ class EmotionClassifierModule(pl.LightningModule):
         # with several devices each scores its shard; the logged value is their mean
         self.log("val/ap_micro", ap_micro, prog_bar=True, sync_dist=True)
 
-    def configure_optimizers(self) -> dict[str, Any]:
+    def configure_optimizers(self) -> Any:
         optimizer = torch.optim.AdamW(parameter_groups(self.model, self.model_cfg))
         total_steps = max(1, int(self.trainer.estimated_stepping_batches))
         warmup_steps = round(self.model_cfg.warmup_ratio * total_steps)

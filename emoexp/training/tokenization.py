@@ -14,7 +14,7 @@ from typing import Any
 import datasets
 from transformers import PreTrainedTokenizerBase
 
-from emoexp.data.conversation import preceding_turns
+from emoexp.data.conversation import context_of
 
 TOKENIZED_COLUMNS = ("input_ids", "attention_mask", "token_type_ids", "labels", "length")
 
@@ -81,7 +81,7 @@ def tokenize_rows(
     if max_length < 8:
         raise ValueError(f"max_length {max_length} leaves no room for text")
     # earlier turns of the row's dialogue, oldest first, as one segment
-    contexts = [" ".join(turns) for turns in preceding_turns(ds, context_window)]
+    contexts = [" ".join(turns) for turns in context_of(ds, context_window)]
     use_context = any(contexts)
     key = tokenization_key(ds, tokenizer, max_length, context_window if use_context else 0)
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import datasets
 import numpy as np
@@ -17,6 +17,7 @@ from emoexp.training.classifier import Classifier
 from emoexp.training.config import TrainerConfig
 from emoexp.training.datamodule import EmotionDataModule
 from emoexp.training.module import EmotionClassifierModule, positive_weights
+from emoexp.training.precision import prediction_device, resolve_precision
 
 CHECKPOINT_DIR = "checkpoints"
 LAST_CHECKPOINT = "last.ckpt"
@@ -54,7 +55,7 @@ def build_trainer(
         devices=trainer_cfg.devices,
         num_nodes=trainer_cfg.num_nodes,
         strategy=trainer_cfg.strategy,
-        precision=trainer_cfg.precision,
+        precision=cast(Any, resolve_precision(trainer_cfg)),
         max_epochs=trainer_cfg.max_epochs,
         max_steps=trainer_cfg.max_steps,
         gradient_clip_val=trainer_cfg.gradient_clip_val,
@@ -70,11 +71,6 @@ def build_trainer(
         callbacks=callbacks,
         default_root_dir=str(job_dir),
     )
-
-
-def _prediction_device(trainer_cfg: TrainerConfig) -> str:
-    wants_gpu = trainer_cfg.accelerator in ("gpu", "cuda", "auto")
-    return "cuda" if wants_gpu and torch.cuda.is_available() else "cpu"
 
 
 def train_classifier(
@@ -153,9 +149,11 @@ def train_classifier(
         max_length=model_cfg.max_length,
         context_window=context_window,
         eval_batch_size=model_cfg.eval_batch_size,
-        device=_prediction_device(trainer_cfg),
+        device=prediction_device(trainer_cfg),
+        precision=resolve_precision(trainer_cfg),
         cache_dir=cache_dir,
         training={
+            "precision": resolve_precision(trainer_cfg),
             "resumed_from": resume_from,
             "start_epoch": start.start_epoch,
             "start_step": start.start_step,
