@@ -19,7 +19,10 @@ def test_sampled_meld_rows_keep_context_from_the_full_dialogue(data_dir: Path) -
     sampled = sample_rows(with_context, 50, seed=0)
     contexts = context_of(sampled, window=2)
 
-    full = {(d, t): text for d, t, text in zip(dev["dialogue_id"], dev["turn"], dev["text"])}
+    full = {
+        (d, t): text
+        for d, t, text in zip(dev["dialogue_id"], dev["turn"], dev["text"], strict=True)
+    }
     with_turns = [
         (row, ctx) for row, ctx in zip(sampled, contexts, strict=True) if row["turn"] >= 2
     ]

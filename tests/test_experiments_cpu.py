@@ -9,8 +9,12 @@ import sys
 from pathlib import Path
 
 import pytest
+from hydra import compose, initialize_config_dir
 
+from emoexp.config.schema import register_configs
 from emoexp.paths import CONF_DIR, PROJECT_DIR
+
+register_configs()
 
 CPU_EXPERIMENTS = sorted(p.stem for p in (CONF_DIR / "experiment").glob("*_cpu.yaml"))
 
@@ -19,6 +23,37 @@ def test_every_protocol_has_a_cpu_size() -> None:
     full = {p.stem for p in (CONF_DIR / "experiment").glob("*.yaml")} - set(CPU_EXPERIMENTS)
     assert full == {name.removesuffix("_cpu") for name in CPU_EXPERIMENTS}
     assert len(full) == 5
+
+
+def sweep_size(experiment: str) -> int:
+    with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
+        cfg = compose(
+            config_name="config", overrides=[f"experiment={experiment}"], return_hydra_config=True
+        )
+    size = 1
+    for values in cfg.hydra.sweeper.params.values():
+        size *= len(split_sweep(str(values)))
+    return size
+
+
+def split_sweep(values: str) -> list[str]:
+    """Split a sweep like `a,b` or `[x],[x,y]` at its top-level commas."""
+    parts, depth, current = [], 0, ""
+    for char in values:
+        depth += char == "["
+        depth -= char == "]"
+        if char == "," and depth == 0:
+            parts.append(current)
+            current = ""
+        else:
+            current += char
+    return [*parts, current]
+
+
+@pytest.mark.parametrize("experiment", CPU_EXPERIMENTS)
+def test_cpu_size_is_a_small_sweep(experiment: str) -> None:
+    assert 2 <= sweep_size(experiment) <= 12
+    assert sweep_size(experiment.removesuffix("_cpu")) > sweep_size(experiment)
 
 
 @pytest.mark.slow
@@ -34,8 +69,15 @@ def test_cpu_size_runs_end_to_end(
         "WANDB_MODE": "offline",
     }
     result = subprocess.run(
-        [sys.executable, "-m", "emoexp", "-m", f"experiment={experiment}", "logger=none",
-         f"hydra.sweep.dir={sweep}"],  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "emoexp",
+            "-m",
+            f"experiment={experiment}",
+            "logger=none",
+            f"hydra.sweep.dir={sweep}",
+        ],
         cwd=PROJECT_DIR,
         env=env,
         capture_output=True,
