@@ -166,7 +166,12 @@ def _run_stages(cfg: DictConfig, job_dir: Path, loggers: list) -> dict[str, Any]
         job_dir=job_dir,
         store=store,
     )
-    metrics["train"] = {"rows": len(train_rows), "reused": trained.reused, "key": trained.key}
+    metrics["train"] = {
+        "rows": len(train_rows),
+        "reused": trained.reused,
+        "key": trained.key,
+        **trained.classifier.training,
+    }
 
     labels = list(taxonomy.labels)
     thresholds = None

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -71,8 +73,10 @@ def test_completed_job_is_skipped_and_failed_one_records_traceback(
     assert status["status"] == "failed" and "no_such_corpus" in status["traceback"]
 
 
-def _emoexp(args: list[str], cwd: Path, data_dir: Path) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "EMOEXP_DATA_DIR": str(data_dir), "EMOEXP_CACHE_DIR": str(cwd / "cache")}
+def _emoexp(
+    args: list[str], cwd: Path, data_dir: Path, cache_dir: Path
+) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "EMOEXP_DATA_DIR": str(data_dir), "EMOEXP_CACHE_DIR": str(cache_dir)}
     return subprocess.run(
         [sys.executable, "-m", "emoexp", *args],
         cwd=cwd,
@@ -90,19 +94,54 @@ def test_multirun_gives_each_job_its_folder_and_survives_a_failed_job(
     sweep = tmp_path / "sweep"
     args = ["-m", *FAST, "seed=1,2", "data.folder=goemotions,no_such_corpus",
             f"hydra.sweep.dir={sweep}"]  # fmt: skip
-    result = _emoexp(args, PROJECT_DIR, data_dir)
+    result = _emoexp(args, PROJECT_DIR, data_dir, tmp_path / "cache")
     assert result.returncode == 0, result.stderr[-3000:]
     statuses = {
         p.parent.name: json.loads(p.read_text())["status"] for p in sweep.glob("*/status.json")
     }
     assert sorted(statuses.values()) == ["completed", "completed", "failed", "failed"]
 
-    rerun = _emoexp(args, PROJECT_DIR, data_dir)
+    rerun = _emoexp(args, PROJECT_DIR, data_dir, tmp_path / "cache")
     assert rerun.returncode == 0
     assert (rerun.stdout + rerun.stderr).count("already completed") == 2
 
 
 def test_cli_rejects_a_mistyped_key_before_doing_any_work(tmp_path: Path, data_dir: Path) -> None:
-    result = _emoexp(["trainer.max_epocs=1"], tmp_path, data_dir)
+    result = _emoexp(["trainer.max_epocs=1"], tmp_path, data_dir, tmp_path / "cache")
     assert result.returncode != 0
     assert "max_epocs" in result.stderr
+
+
+@pytest.mark.slow
+def test_training_killed_mid_way_resumes_from_its_last_checkpoint(
+    tmp_path: Path, data_dir: Path
+) -> None:
+    job = tmp_path / "job"
+    args = ["debug=fast", "data.max_train_rows=3000", "trainer.max_epochs=4",
+            f"hydra.run.dir={job}"]  # fmt: skip
+    env = {
+        **os.environ,
+        "EMOEXP_DATA_DIR": str(data_dir),
+        "EMOEXP_CACHE_DIR": str(tmp_path / "cache"),
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "emoexp", *args],
+        cwd=PROJECT_DIR,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    checkpoints = job / "checkpoints"
+    deadline = time.monotonic() + 300
+    while not list(checkpoints.glob("epoch=*.ckpt")) and process.poll() is None:
+        assert time.monotonic() < deadline, "no checkpoint appeared"
+        time.sleep(0.2)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    assert json.loads((job / "status.json").read_text())["status"] == "running"
+
+    rerun = _emoexp(args, PROJECT_DIR, data_dir, tmp_path / "cache")
+    assert rerun.returncode == 0, rerun.stderr[-3000:]
+    train = json.loads((job / "metrics.json").read_text())["train"]
+    assert train["resumed_from"], train
+    assert train["start_epoch"] >= 1
