@@ -67,6 +67,38 @@ def result_from_answer(request: ChatRequest, key: str, answer: Answer) -> ChatRe
     )
 
 
+@dataclass
+class Lookup:
+    """A list of requests split against the cache: hits answered, distinct misses pending.
+
+    `positions` maps each miss's key to every index asking for it, so a key repeated in one
+    call is answered once and its answer placed at each of those indexes.
+    """
+
+    results: list[ChatResult | None]
+    positions: dict[str, list[int]]
+    misses: list[PendingRequest]
+    stats: RunStats
+
+
+def look_up(cfg: LLMConfig, cache: ResponseCache | None, requests: Sequence[ChatRequest]) -> Lookup:
+    stats = RunStats(requests=len(requests))
+    identities = [identity_and_key(cfg, request) for request in requests]
+    hits = cache.get_many([key for _, key in identities]) if cache is not None else {}
+    results: list[ChatResult | None] = [None] * len(requests)
+    positions: dict[str, list[int]] = {}
+    misses: list[PendingRequest] = []
+    for index, (request, (identity, key)) in enumerate(zip(requests, identities, strict=True)):
+        if key in hits:
+            results[index] = result_from_cache(request, key, hits[key])
+            stats.cache_hits += 1
+            continue
+        if key not in positions:
+            misses.append(PendingRequest(key, request, sampling_for(cfg, request, key), identity))
+        positions.setdefault(key, []).append(index)
+    return Lookup(results, positions, misses, stats)
+
+
 class CachedBatchBackend:
     """Base of backends that answer a batch of misses at once in this process."""
 
@@ -93,22 +125,10 @@ class CachedBatchBackend:
 
     def generate(self, requests: Sequence[ChatRequest]) -> list[ChatResult]:
         started = time.perf_counter()
-        stats = RunStats(requests=len(requests))
-        identities = [identity_and_key(self.cfg, request) for request in requests]
-        keys = [key for _, key in identities]
-        hits = self.cache.get_many(keys) if self.cache is not None else {}
-        results: list[ChatResult | None] = [None] * len(requests)
-        positions: dict[str, list[int]] = {}
-        misses: list[PendingRequest] = []
-        for index, (request, (identity, key)) in enumerate(zip(requests, identities, strict=True)):
-            if key in hits:
-                results[index] = result_from_cache(request, key, hits[key])
-                stats.cache_hits += 1
-                continue
-            if key not in positions:
-                sampling = sampling_for(self.cfg, request, key)
-                misses.append(PendingRequest(key, request, sampling, identity))
-            positions.setdefault(key, []).append(index)
+        lookup = look_up(self.cfg, self.cache, requests)
+        results, positions, misses, stats = (
+            lookup.results, lookup.positions, lookup.misses, lookup.stats
+        )  # fmt: skip
 
         bar = tqdm(
             total=len(requests),

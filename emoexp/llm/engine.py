@@ -29,12 +29,12 @@ from tqdm.auto import tqdm
 from emoexp.llm.base import (
     Answer,
     PendingRequest,
+    look_up,
     result_from_answer,
-    result_from_cache,
 )
 from emoexp.llm.cache import ResponseCache
 from emoexp.llm.config import LLMConfig
-from emoexp.llm.keys import backend_identity, identity_and_key, sampling_for
+from emoexp.llm.keys import backend_identity
 from emoexp.llm.ratelimit import TokenBucket
 from emoexp.llm.stats import RunStats
 from emoexp.llm.types import ChatRequest, ChatResult
@@ -232,22 +232,10 @@ class OpenAICompatibleBackend:
 
     async def agenerate(self, requests: Sequence[ChatRequest]) -> list[ChatResult]:
         started = time.perf_counter()
-        stats = RunStats(requests=len(requests))
-        identities = [identity_and_key(self.cfg, request) for request in requests]
-        keys = [key for _, key in identities]
-        hits = self.cache.get_many(keys) if self.cache is not None else {}
-        results: list[ChatResult | None] = [None] * len(requests)
-        positions: dict[str, list[int]] = {}
-        misses: list[PendingRequest] = []
-        for index, (request, (identity, key)) in enumerate(zip(requests, identities, strict=True)):
-            if key in hits:
-                results[index] = result_from_cache(request, key, hits[key])
-                stats.cache_hits += 1
-                continue
-            if key not in positions:
-                sampling = sampling_for(self.cfg, request, key)
-                misses.append(PendingRequest(key, request, sampling, identity))
-            positions.setdefault(key, []).append(index)
+        lookup = look_up(self.cfg, self.cache, requests)
+        results, positions, misses, stats = (
+            lookup.results, lookup.positions, lookup.misses, lookup.stats
+        )  # fmt: skip
 
         bar = tqdm(
             total=len(requests),
