@@ -99,6 +99,18 @@ def look_up(cfg: LLMConfig, cache: ResponseCache | None, requests: Sequence[Chat
     return Lookup(results, positions, misses, stats)
 
 
+def request_bar(cfg: LLMConfig, name: str, model: str, lookup: Lookup) -> tqdm:
+    """Progress over all requests of a call, cache hits already counted."""
+    return tqdm(
+        total=len(lookup.results),
+        initial=lookup.stats.cache_hits,
+        desc=f"{name}:{model}",
+        disable=not cfg.progress,
+        unit="req",
+        smoothing=0.1,
+    )
+
+
 class CachedBatchBackend:
     """Base of backends that answer a batch of misses at once in this process."""
 
@@ -130,13 +142,7 @@ class CachedBatchBackend:
             lookup.results, lookup.positions, lookup.misses, lookup.stats
         )  # fmt: skip
 
-        bar = tqdm(
-            total=len(requests),
-            initial=stats.cache_hits,
-            desc=f"{self.name}:{self.model}",
-            disable=not self.cfg.progress,
-            unit="req",
-        )
+        bar = request_bar(self.cfg, self.name, self.model, lookup)
         ordered = self._order_misses(misses)
         size = self._batch_size()
         try:

@@ -24,12 +24,12 @@ from dataclasses import dataclass, replace
 from typing import Any, TypeVar
 
 import aiohttp
-from tqdm.auto import tqdm
 
 from emoexp.llm.base import (
     Answer,
     PendingRequest,
     look_up,
+    request_bar,
     result_from_answer,
 )
 from emoexp.llm.cache import ResponseCache
@@ -237,14 +237,7 @@ class OpenAICompatibleBackend:
             lookup.results, lookup.positions, lookup.misses, lookup.stats
         )  # fmt: skip
 
-        bar = tqdm(
-            total=len(requests),
-            initial=stats.cache_hits,
-            desc=f"{self.name}:{self.model}",
-            disable=not self.cfg.progress,
-            unit="req",
-            smoothing=0.1,
-        )
+        bar = request_bar(self.cfg, self.name, self.model, lookup)
         connector = aiohttp.TCPConnector(limit=self.cfg.max_concurrency, ttl_dns_cache=300)
         timeout = aiohttp.ClientTimeout(total=self.cfg.timeout_s)
         writer = CacheWriter(self.cache).start() if self.cache is not None else None
