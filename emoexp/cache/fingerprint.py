@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import asdict, is_dataclass
 from typing import Any
 
 from omegaconf import DictConfig, ListConfig, OmegaConf
@@ -14,6 +15,12 @@ def to_plain(value: Any) -> Any:
     if isinstance(value, DictConfig | ListConfig):
         return OmegaConf.to_container(value, resolve=True)
     return value
+
+
+def without(cfg: Any, excluded: tuple[str, ...]) -> dict[str, Any]:
+    """A config slice as a plain dict, less the keys that do not change an artifact."""
+    plain = asdict(cfg) if is_dataclass(cfg) and not isinstance(cfg, type) else to_plain(cfg)
+    return {key: value for key, value in dict(plain).items() if key not in excluded}
 
 
 def fingerprint(*parts: Any, length: int = 16) -> str:

@@ -30,8 +30,11 @@ SEED_STRIDE = 100_000
 
 
 class TaxonomyLike(Protocol):
-    name: str
-    labels: tuple[str, ...]
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def labels(self) -> tuple[str, ...]: ...
 
     def multi_hot(self, names: Iterable[str]) -> list[float]: ...
 

@@ -14,7 +14,7 @@ from typing import Any
 import datasets
 
 from emoexp.cache.artifacts import ArtifactStore
-from emoexp.cache.fingerprint import fingerprint
+from emoexp.cache.fingerprint import fingerprint, without
 from emoexp.data.schema import rows_to_dataset
 from emoexp.data.taxonomy import Taxonomy
 from emoexp.explain import Keywords
@@ -60,7 +60,7 @@ def generate_stage(
     if gen_cfg.strategy == "none":
         empty = rows_to_dataset([])
         return Generated(key="none", accepted=empty, rejected=empty, stats={"strategy": "none"})
-    llm_slice = {k: v for k, v in dict(llm_cfg).items() if k not in TRANSPORT_ONLY}
+    llm_slice = without(llm_cfg, TRANSPORT_ONLY)
     key = fingerprint(
         "generate", GENERATE_STAGE_VERSION, gen_cfg, llm_slice, seed.key, keywords_key,
         taxonomy.name, language,

@@ -14,7 +14,7 @@ import datasets
 from pytorch_lightning.loggers import Logger
 
 from emoexp.cache.artifacts import ArtifactStore
-from emoexp.cache.fingerprint import fingerprint
+from emoexp.cache.fingerprint import fingerprint, without
 from emoexp.data.taxonomy import Taxonomy
 from emoexp.models.config import ModelConfig
 from emoexp.training.config import TrainerConfig
@@ -46,7 +46,7 @@ def train_stage(
     job_dir: Path,
     store: ArtifactStore,
 ) -> Trained:
-    trainer_slice = {k: v for k, v in dict(trainer_cfg).items() if k not in RUNTIME_ONLY}
+    trainer_slice = without(trainer_cfg, RUNTIME_ONLY)
     key = fingerprint(
         "train", TRAIN_STAGE_VERSION, input_keys, taxonomy.name, model_cfg, trainer_slice,
         context_window, seed,
