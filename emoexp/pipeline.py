@@ -18,14 +18,15 @@ from omegaconf import DictConfig, OmegaConf
 
 from emoexp.analysis.compare import analyze
 from emoexp.cache.artifacts import ArtifactStore
-from emoexp.data.taxonomy import load_taxonomy
+from emoexp.data.taxonomy import Taxonomy, load_taxonomy
 from emoexp.evaluation.zero_shot import evaluate_zero_shot
+from emoexp.llm.factory import build_backend
 from emoexp.metrics.multilabel import multilabel_metrics, tune_thresholds
 from emoexp.stages.dry_run import dry_run_stage
-from emoexp.stages.explain import explain_stage
+from emoexp.stages.explain import Explained, explain_stage
 from emoexp.stages.filter import filter_stage
-from emoexp.stages.generate import generate_stage
-from emoexp.stages.seed import seed_stage
+from emoexp.stages.generate import generate_stage, response_cache_path
+from emoexp.stages.seed import SeedData, seed_stage
 from emoexp.stages.train import train_stage
 from emoexp.tracking.job_record import (
     CONFIG_FILE,
@@ -37,6 +38,7 @@ from emoexp.tracking.job_record import (
 from emoexp.tracking.loggers import build_loggers, finish_loggers, log_final_metrics
 from emoexp.tracking.redact import redact
 from emoexp.tracking.summary import write_summary
+from emoexp.training.classifier import Classifier
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +61,18 @@ def training_rows(
     if regime == "real+synthetic":
         return datasets.concatenate_datasets([real, synthetic]) if len(synthetic) else real
     raise ValueError(f"regime must be one of {', '.join(REGIMES)}; got {regime!r}")
+
+
+def holdout(
+    rows: datasets.Dataset, fraction: float, seed: int
+) -> tuple[datasets.Dataset, datasets.Dataset]:
+    """Split kept synthetic rows into training rows and an in-domain test split; too few
+    rows for a test split of at least 10 keep them all for training."""
+    n_test = int(len(rows) * fraction)
+    if n_test < 10:
+        return rows, rows.select([])
+    split = rows.train_test_split(test_size=n_test, seed=seed, shuffle=True)
+    return split["train"], split["test"]
 
 
 def run(
@@ -119,21 +133,7 @@ def _run_stages(cfg: DictConfig, job_dir: Path, loggers: list) -> dict[str, Any]
 
     keywords, keywords_key = None, ""
     if cfg.gen.strategy == "shap":
-        seed_model = None
-        if cfg.explain.method == "partition":
-            seed_model = train_stage(
-                seed.train, seed.validation, [seed.key], taxonomy, cfg.model, cfg.trainer,
-                context_window=cfg.data.context_window, seed=cfg.seed, loggers=[],
-                job_dir=job_dir / "seed_model", store=store,
-            )  # fmt: skip
-        explained = explain_stage(
-            cfg.explain,
-            seed,
-            taxonomy,
-            store,
-            classifier=seed_model.classifier if seed_model else None,
-            classifier_key=seed_model.key if seed_model else "",
-        )
+        explained = _explain(cfg, seed, taxonomy, store, job_dir)
         keywords, keywords_key = explained.keywords, explained.key
         metrics["explain"] = {"artifact": str(explained.path)}
 
@@ -152,7 +152,8 @@ def _run_stages(cfg: DictConfig, job_dir: Path, loggers: list) -> dict[str, Any]
         export_rows(job_dir / "synthetic_kept.jsonl", filtered.kept)
         export_rows(job_dir / "synthetic_rejected.jsonl", filtered.rejected)
 
-    train_rows = training_rows(cfg.regime, seed.train, filtered.kept)
+    synthetic_train, synthetic_test = holdout(filtered.kept, cfg.eval.synthetic_holdout, cfg.seed)
+    train_rows = training_rows(cfg.regime, seed.train, synthetic_train)
     trained = train_stage(
         train_rows,
         seed.validation,
@@ -173,25 +174,64 @@ def _run_stages(cfg: DictConfig, job_dir: Path, loggers: list) -> dict[str, Any]
         **trained.classifier.training,
     }
 
-    labels = list(taxonomy.labels)
-    thresholds = None
-    if cfg.eval.tune_thresholds:
-        val_probs = trained.classifier.predict_proba(seed.validation)
-        thresholds = tune_thresholds(val_probs, targets_of(seed.validation))
-        metrics["thresholds"] = dict(zip(labels, np.asarray(thresholds).tolist(), strict=True))
-    test_probs = trained.classifier.predict_proba(seed.test)
-    metrics["test"] = multilabel_metrics(test_probs, targets_of(seed.test), labels, thresholds)
-    if cfg.eval.zero_shot:
-        metrics["zero_shot"] = evaluate_zero_shot(
-            trained.classifier, cfg.eval, cfg.paths.data_dir, taxonomy, thresholds
+    metrics.update(_evaluate(cfg, trained.classifier, seed, taxonomy))
+    if len(synthetic_test):
+        probs = trained.classifier.predict_proba(synthetic_test)
+        metrics["synthetic_test"] = multilabel_metrics(
+            probs, targets_of(synthetic_test), list(taxonomy.labels)
         )
     if len(filtered.kept) and cfg.eval.analysis.enabled:
-        metrics["analysis"] = analyze(seed.train, filtered.kept, cfg.eval.analysis)
+        judge = None
+        if cfg.eval.analysis.judge_samples > 0:
+            judge = build_backend(cfg.llm, response_cache_path(store))
+        metrics["analysis"] = analyze(seed.train, filtered.kept, cfg.eval.analysis, judge)
 
     write_json(job_dir / METRICS_FILE, metrics)
     write_summary(job_dir, cfg, metrics)
     log_final_metrics(loggers, _flat_scalars(metrics["test"], prefix="test/"))
     return metrics
+
+
+def _explain(
+    cfg: DictConfig, seed: SeedData, taxonomy: Taxonomy, store: ArtifactStore, job_dir: Path
+) -> Explained:
+    """SHAP keywords of the seed set: of the surrogate, or of a transformer fine-tuned on the
+    seed set first (the same artifact a `gen=none` job with these settings trains)."""
+    seed_model = None
+    if cfg.explain.method == "partition":
+        seed_model = train_stage(
+            seed.train, seed.validation, [seed.key], taxonomy, cfg.model, cfg.trainer,
+            context_window=cfg.data.context_window, seed=cfg.seed, loggers=[],
+            job_dir=job_dir / "seed_model", store=store,
+        )  # fmt: skip
+    return explain_stage(
+        cfg.explain,
+        seed,
+        taxonomy,
+        store,
+        classifier=seed_model.classifier if seed_model else None,
+        classifier_key=seed_model.key if seed_model else "",
+    )
+
+
+def _evaluate(
+    cfg: DictConfig, classifier: Classifier, seed: SeedData, taxonomy: Taxonomy
+) -> dict[str, Any]:
+    """In-domain test metrics (thresholds tuned on validation) and zero-shot sets."""
+    labels = list(taxonomy.labels)
+    out: dict[str, Any] = {}
+    thresholds = None
+    if cfg.eval.tune_thresholds:
+        val_probs = classifier.predict_proba(seed.validation)
+        thresholds = tune_thresholds(val_probs, targets_of(seed.validation))
+        out["thresholds"] = dict(zip(labels, np.asarray(thresholds).tolist(), strict=True))
+    test_probs = classifier.predict_proba(seed.test)
+    out["test"] = multilabel_metrics(test_probs, targets_of(seed.test), labels, thresholds)
+    if cfg.eval.zero_shot:
+        out["zero_shot"] = evaluate_zero_shot(
+            classifier, cfg.eval, cfg.paths.data_dir, taxonomy, thresholds
+        )
+    return out
 
 
 def export_rows(path: Path, rows: datasets.Dataset) -> None:

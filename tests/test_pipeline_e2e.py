@@ -145,3 +145,17 @@ def test_training_killed_mid_way_resumes_from_its_last_checkpoint(
     train = json.loads((job / "metrics.json").read_text())["train"]
     assert train["resumed_from"], train
     assert train["start_epoch"] >= 1
+
+
+def test_synthetic_rows_are_held_out_as_an_in_domain_test_split(
+    tmp_path: Path, data_dir: Path
+) -> None:
+    cfg = compose_job(
+        tmp_path,
+        data_dir,
+        ["gen.samples_per_label=10", "filter=none", "eval.synthetic_holdout=0.2"],
+    )
+    metrics = run(cfg)
+    assert metrics["generation"]["accepted"] == 110
+    assert metrics["synthetic_test"]["n_samples"] == 22
+    assert metrics["train"]["rows"] == 120 + 88

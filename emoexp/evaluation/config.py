@@ -18,5 +18,8 @@ class EvalConfig:
     require_all: bool = False
     # random cap on each zero-shot test split (null keeps every row)
     zero_shot_max_rows: int | None = None
+    # share of kept synthetic rows held out of training and scored as an in-domain test
+    # split of the synthetic data (0 trains on all of them)
+    synthetic_holdout: float = 0.1
     # synthetic-against-real measures (linguistic, diversity, realism, optional LLM judge)
     analysis: AnalysisConfig = field(default_factory=AnalysisConfig)
