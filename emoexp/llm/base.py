@@ -41,6 +41,22 @@ class Answer:
     latency_s: float | None = None
 
 
+def cache_row(backend: str, model: str, pending: PendingRequest, answer: Answer) -> dict:
+    """The response-cache row of one answered request."""
+    return {
+        "key": pending.key,
+        "backend": backend,
+        "model": model,
+        "request_json": pending.identity,
+        "text": answer.text,
+        "finish_reason": answer.finish_reason,
+        "prompt_tokens": answer.prompt_tokens,
+        "completion_tokens": answer.completion_tokens,
+        "attempts": answer.attempts,
+        "latency_s": answer.latency_s,
+    }
+
+
 def result_from_cache(request: ChatRequest, key: str, cached: CachedResponse) -> ChatResult:
     return ChatResult(
         request=request,
@@ -187,19 +203,6 @@ class CachedBatchBackend:
                     attempts=answer.attempts,
                 )
                 continue
-            rows.append(
-                {
-                    "key": pending.key,
-                    "backend": self.name,
-                    "model": self.model,
-                    "request_json": pending.identity,
-                    "text": answer.text,
-                    "finish_reason": answer.finish_reason,
-                    "prompt_tokens": answer.prompt_tokens,
-                    "completion_tokens": answer.completion_tokens,
-                    "attempts": answer.attempts,
-                    "latency_s": answer.latency_s,
-                }
-            )
+            rows.append(cache_row(self.name, self.model, pending, answer))
         if rows:
             self.cache.put_many(rows)

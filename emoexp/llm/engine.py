@@ -28,6 +28,7 @@ import aiohttp
 from emoexp.llm.base import (
     Answer,
     PendingRequest,
+    cache_row,
     look_up,
     request_bar,
     result_from_answer,
@@ -404,20 +405,7 @@ class OpenAICompatibleBackend:
         stats = run.stats
         if answer.error is None and answer.text is not None:
             if run.writer is not None:
-                kept = await run.writer.store(
-                    {
-                        "key": pending.key,
-                        "backend": self.name,
-                        "model": self.model,
-                        "request_json": pending.identity,
-                        "text": answer.text,
-                        "finish_reason": answer.finish_reason,
-                        "prompt_tokens": answer.prompt_tokens,
-                        "completion_tokens": answer.completion_tokens,
-                        "attempts": answer.attempts,
-                        "latency_s": answer.latency_s,
-                    }
-                )
+                kept = await run.writer.store(cache_row(self.name, self.model, pending, answer))
                 if kept is not None:
                     answer = replace(answer, text=kept.text)
             stats.generated += 1
