@@ -159,3 +159,13 @@ def test_synthetic_rows_are_held_out_as_an_in_domain_test_split(
     assert metrics["generation"]["accepted"] == 110
     assert metrics["synthetic_test"]["n_samples"] == 22
     assert metrics["train"]["rows"] == 120 + 88
+
+
+@pytest.mark.slow
+def test_each_job_of_a_sweep_gets_its_own_offline_wandb_run(tmp_path: Path, data_dir: Path) -> None:
+    sweep = tmp_path / "sweep"
+    args = ["-m", "debug=fast", "logger=wandb", "seed=1,2", f"hydra.sweep.dir={sweep}"]
+    result = _emoexp(args, PROJECT_DIR, data_dir, tmp_path / "cache")
+    assert result.returncode == 0, result.stderr[-3000:]
+    runs = sorted(sweep.glob("*/wandb/offline-run-*"))
+    assert len(runs) == 2 and runs[0].parent.parent != runs[1].parent.parent
