@@ -141,7 +141,8 @@ def main() -> None:
         )
         stats = server.stats()
         print(
-            f"emoexp engine (6 retries): {failures} of {count} failed = {failures / count:.3%}"
+            f"emoexp engine ({backend.cfg.max_retries} retries): {failures} of {count} failed"
+            f" = {failures / count:.3%}"
             f" after {backend.last_run.retries} retries; server answered"
             f" {stats['statuses']} in {wall:.1f} s"
         )
