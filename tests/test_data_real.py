@@ -12,6 +12,7 @@ from pathlib import Path
 
 import datasets
 import pytest
+from test_data_taxonomy import GOEMOTIONS_TO_EMO11
 
 from emoexp.data.columns import column_values as column
 from emoexp.data.config import DataConfig
@@ -179,23 +180,7 @@ def test_goemotions_to_emo11_row_by_row(
     )
 
 
-GROUPS = {
-    source: {target}
-    for target, sources in {
-        "anger": ["anger"],
-        "frustration": ["annoyance", "disappointment"],
-        "contempt": ["disapproval"],
-        "disgust": ["disgust", "embarrassment"],
-        "fear": ["fear", "nervousness"],
-        "gratitude": ["gratitude"],
-        "joy": ["joy", "amusement", "excitement", "optimism", "pride", "relief", "approval"],
-        "love": ["love", "caring", "admiration", "desire"],
-        "sadness": ["sadness", "grief", "remorse"],
-        "surprise": ["surprise", "realization", "confusion", "curiosity"],
-        "neutral": ["neutral"],
-    }.items()
-    for source in sources
-}
+GROUPS = {source: {target} for target, sources in GOEMOTIONS_TO_EMO11.items() for source in sources}
 
 
 def test_emorynlp_to_emo11_drops_and_counts_peaceful_and_powerful(

@@ -9,15 +9,15 @@ under a file lock, so parallel jobs never see half an artifact and never build o
 
 from __future__ import annotations
 
-import fcntl
 import json
 import logging
 import shutil
 import tempfile
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+from emoexp.cache.locks import file_lock
 
 log = logging.getLogger(__name__)
 
@@ -33,17 +33,6 @@ class ArtifactStore:
 
     def exists(self, stage: str, key: str) -> bool:
         return (self.path(stage, key) / COMPLETE_MARKER).is_file()
-
-    @contextmanager
-    def _lock(self, stage: str, key: str) -> Iterator[None]:
-        lock_path = self.root / stage / f"{key}.lock"
-        lock_path.parent.mkdir(parents=True, exist_ok=True)
-        with lock_path.open("w") as handle:
-            fcntl.flock(handle, fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(handle, fcntl.LOCK_UN)
 
     def get_or_build(
         self,
@@ -62,7 +51,7 @@ class ArtifactStore:
         if self.exists(stage, key):
             log.info("stage %s: reusing %s", stage, final)
             return final, True
-        with self._lock(stage, key):
+        with file_lock(self.root / stage / f"{key}.lock"):
             if self.exists(stage, key):
                 return final, True
             final.parent.mkdir(parents=True, exist_ok=True)

@@ -11,7 +11,6 @@ so a request's answer does not depend on which other requests shared its batch.
 
 from __future__ import annotations
 
-import fcntl
 import importlib.util
 import json
 import logging
@@ -19,13 +18,13 @@ import os
 import shutil
 import tempfile
 import time
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import torch
 
+from emoexp.cache.locks import file_lock
 from emoexp.llm.base import Answer, CachedBatchBackend, PendingRequest
 from emoexp.llm.cache import ResponseCache
 from emoexp.llm.config import LLMConfig
@@ -61,17 +60,6 @@ def packaged_gguf(package: str) -> Path:
     return files[0]
 
 
-@contextmanager
-def _file_lock(path: Path) -> Iterator[None]:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
-
-
 def prepare_packaged_model(package: str, cache_root: Path) -> Path:
     """Dequantize the package's GGUF once into `<cache_root>/<package>-<file stem>` and
     return that folder. Built in a temporary folder and renamed, under a lock, so parallel
@@ -82,7 +70,7 @@ def prepare_packaged_model(package: str, cache_root: Path) -> Path:
     target = cache_root / f"{package}-{gguf.stem}"
     if (target / PREPARED_MARKER).is_file():
         return target
-    with _file_lock(cache_root / f"{target.name}.lock"):
+    with file_lock(cache_root / f"{target.name}.lock"):
         if (target / PREPARED_MARKER).is_file():
             return target
         started = time.perf_counter()
