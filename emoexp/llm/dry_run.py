@@ -30,7 +30,9 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
+from emoexp.llm.base import result_from_cache
 from emoexp.llm.batch import estimated_batches, online_equivalent
+from emoexp.llm.cache import CachedResponse
 from emoexp.llm.config import LLMConfig
 from emoexp.llm.echo import EMOTION_WORDS, last_user_message
 from emoexp.llm.keys import backend_identity, request_key, response_format_for
@@ -261,17 +263,10 @@ class DryRunBackend:
                 text, finish_reason, prompt_tokens, completion_tokens = cached[key]
                 for tally in tallies:
                     tally.add(requests=1, cache_hits=1)
-                results.append(
-                    ChatResult(
-                        request=request,
-                        text=text,
-                        cached=True,
-                        prompt_tokens=prompt_tokens,
-                        completion_tokens=completion_tokens,
-                        key=key,
-                        finish_reason=finish_reason,
-                    )
+                hit = CachedResponse(
+                    key, text, finish_reason, prompt_tokens, completion_tokens, 0, 0.0
                 )
+                results.append(result_from_cache(request, key, hit))
                 continue
             prompt_tokens = self._count_prompt(request)
             output_tokens = self._output_tokens(request)
