@@ -35,9 +35,10 @@ from emoexp.tracking.job_record import (
     read_status,
     write_json,
 )
-from emoexp.tracking.loggers import build_loggers, finish_loggers, log_final_metrics
+from emoexp.tracking.loggers import build_loggers, finish_loggers
 from emoexp.tracking.redact import redact
 from emoexp.tracking.summary import write_summary
+from emoexp.tracking.wandb_run import Lineage, log_job, run_config, run_group, run_job_type
 from emoexp.training.classifier import Classifier
 
 log = logging.getLogger(__name__)
@@ -93,16 +94,20 @@ def run(
     record = JobRecord(job_dir, overrides or [])
     record.running()
     record.write_config(resolved)
-    loggers = build_loggers(cfg.logger, job_dir, resolved, tags or [], run_name=job_dir.name)
-    failed = True
+    loggers = build_loggers(
+        cfg.logger, job_dir, run_config(resolved, overrides or []), tags or [],
+        run_name=job_dir.name, group=run_group(cfg.logger, cfg.task_name, job_dir),
+        job_type=run_job_type(cfg.logger, cfg.gen.strategy),
+    )  # fmt: skip
+    failure: BaseException | None = None
     try:
         metrics = _run_stages(cfg, job_dir, loggers)
-        failed = False
     except BaseException as error:
+        failure = error
         record.failed(error)
         raise
     finally:
-        finish_loggers(loggers, failed=failed)
+        finish_loggers(loggers, failed=failure is not None, error=failure)
     record.completed()
     return metrics
 
@@ -140,6 +145,7 @@ def _run_stages(cfg: DictConfig, job_dir: Path, loggers: list) -> dict[str, Any]
     if cfg.dry_run:
         metrics["dry_run"] = dry_run_stage(cfg, seed, keywords, taxonomy, store, job_dir)
         write_json(job_dir / METRICS_FILE, metrics)
+        log_job(loggers, cfg.logger, metrics)
         return metrics
 
     generated = generate_stage(
@@ -188,7 +194,22 @@ def _run_stages(cfg: DictConfig, job_dir: Path, loggers: list) -> dict[str, Any]
 
     write_json(job_dir / METRICS_FILE, metrics)
     write_summary(job_dir, cfg, metrics)
-    log_final_metrics(loggers, _flat_scalars(metrics["test"], prefix="test/"))
+    synthetic_files = [job_dir / "synthetic_kept.jsonl", job_dir / "synthetic_rejected.jsonl"]
+    log_job(
+        loggers, cfg.logger, metrics,
+        synthetic={
+            "kept": filtered.kept, "rejected:filter": filtered.rejected,
+            "rejected:generation": generated.rejected,
+        } if cfg.gen.strategy != "none" else None,
+        lineage=Lineage(
+            seed_key=seed.key, seed_dir=store.path("seed", seed.key),
+            model_key=trained.key, model_dir=store.path("train", trained.key),
+            synthetic_key=filtered.key if cfg.gen.strategy != "none" else "",
+            synthetic_files=[p for p in synthetic_files if p.is_file()],
+            model_inputs=[seed.key, filtered.key] if cfg.regime != "real" else [seed.key],
+        ),
+        seed=cfg.seed,
+    )  # fmt: skip
     return metrics
 
 
@@ -237,11 +258,3 @@ def _evaluate(
 def export_rows(path: Path, rows: datasets.Dataset) -> None:
     """One JSON object per line, provenance included: what a reader inspects by hand."""
     rows.to_json(str(path), lines=True, force_ascii=False)
-
-
-def _flat_scalars(values: dict[str, Any], prefix: str) -> dict[str, float]:
-    return {
-        f"{prefix}{k}": float(v)
-        for k, v in values.items()
-        if isinstance(v, int | float) and not isinstance(v, bool)
-    }

@@ -1,7 +1,8 @@
 """Lightning loggers for one job: W&B (offline unless asked), CSV, or none.
 
-Each job gets its own W&B run, named after the job folder and tagged with the chosen config
-options, and the run is finished even when the job fails so multirun jobs never merge.
+Each job gets its own W&B run, named after the job folder, tagged with the chosen config
+options and grouped with the other jobs of its sweep (see `wandb_run`), and the run is
+finished even when the job fails so multirun jobs never merge.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ from typing import Any
 from pytorch_lightning.loggers import CSVLogger, Logger, WandbLogger
 
 from emoexp.tracking.config import LoggerConfig
+from emoexp.tracking.redact import redact
+from emoexp.tracking.wandb_run import ERROR_KEY
 
 
 def build_loggers(
@@ -21,6 +24,8 @@ def build_loggers(
     run_config: dict[str, Any],
     tags: list[str],
     run_name: str,
+    group: str = "",
+    job_type: str = "",
 ) -> list[Logger]:
     if cfg.kind == "none":
         return []
@@ -31,7 +36,8 @@ def build_loggers(
         logger = WandbLogger(
             project=cfg.project,
             entity=cfg.entity or None,
-            group=cfg.group or None,
+            group=group or cfg.group or None,
+            job_type=job_type or cfg.job_type or None,
             name=run_name,
             save_dir=str(job_dir),
             mode=cfg.mode,
@@ -43,21 +49,15 @@ def build_loggers(
     raise ValueError(f"logger.kind must be one of wandb, csv, none; got {cfg.kind!r}")
 
 
-def log_final_metrics(loggers: list[Logger], metrics: dict[str, float]) -> None:
-    for logger in loggers:
-        logger.log_metrics(metrics)
-        if isinstance(logger, WandbLogger):
-            logger.experiment.summary.update(metrics)
-        logger.save()
-
-
-def finish_loggers(loggers: list[Logger], failed: bool) -> None:
-    """Close every run: W&B's run is marked failed when the job failed."""
+def finish_loggers(loggers: list[Logger], failed: bool, error: BaseException | None = None) -> None:
+    """Close every run: W&B's run is marked failed, with the error, when the job failed."""
     for logger in loggers:
         if isinstance(logger, WandbLogger):
             import wandb
 
             if wandb.run is not None:
+                if error is not None:
+                    wandb.run.summary[ERROR_KEY] = redact(f"{type(error).__name__}: {error}")
                 wandb.finish(exit_code=1 if failed else 0)
         else:
             logger.finalize("failed" if failed else "success")
