@@ -1,4 +1,8 @@
-"""`python -m emoexp.report PATH` (or `--wandb ENTITY/PROJECT[:GROUP]`): write a sweep report."""
+"""`python -m emoexp.report PATH` (or `--wandb ENTITY/PROJECT[:GROUP]`): write a sweep report.
+
+`--wandb-offline` reads PATH's local W&B run logs instead of its job files; `--wandb-report
+ENTITY/PROJECT` builds a W&B Report for the sweep (written as a specification when it cannot
+be published)."""
 
 from __future__ import annotations
 
@@ -24,11 +28,35 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--wandb", metavar="ENTITY/PROJECT[:GROUP]", help="read runs from W&B instead"
     )
+    parser.add_argument(
+        "--wandb-offline",
+        action="store_true",
+        help="read PATH's offline W&B runs (wandb/offline-run-*) instead of its job files",
+    )
+    parser.add_argument(
+        "--wandb-report",
+        metavar="ENTITY/PROJECT",
+        help="build a W&B Report for the sweep at PATH; without login or network, write its "
+        "specification to PATH and say so",
+    )
     args = parser.parse_args(argv)
     if bool(args.path) == bool(args.wandb):
         parser.error("give exactly one of PATH or --wandb")
     try:
-        if args.wandb:
+        if args.wandb_report:
+            from emoexp.report.wandb_report import write_wandb_report
+
+            if not args.path:
+                parser.error("--wandb-report needs the sweep PATH")
+            _, message = write_wandb_report(args.path, args.wandb_report, args.metric)
+            print(message)
+            return 0
+        if args.wandb_offline:
+            from emoexp.report.wandb_source import collect_wandb_offline
+
+            out = Path(args.out) if args.out else Path(args.path) / "wandb_offline_report"
+            report = render_report(collect_wandb_offline(args.path), out, args.metric, args.html)
+        elif args.wandb:
             from emoexp.report.wandb_source import collect_wandb
 
             if not args.out:

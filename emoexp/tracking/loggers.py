@@ -45,6 +45,9 @@ def build_loggers(
             config=run_config,
             reinit="finish_previous",
         )
+        # start the run now, not at the first training step: a job that fails before
+        # training still gets a run that records the failure
+        _ = logger.experiment
         return [logger]
     raise ValueError(f"logger.kind must be one of wandb, csv, none; got {cfg.kind!r}")
 

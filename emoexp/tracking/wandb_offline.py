@@ -15,6 +15,7 @@ import json
 import struct
 import zlib
 from dataclasses import dataclass, field
+from datetime import timezone
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +23,6 @@ HEADER = b":W&B" + struct.pack("<HB", 0xBEE1, 0)
 BLOCK_SIZE = 32768
 CHUNK_HEADER = struct.Struct("<IHB")  # crc32, length, chunk type
 FULL, FIRST, MIDDLE, LAST = 1, 2, 3, 4
-RUN_FILE_GLOB = "offline-run-*/run-*.wandb"
 
 
 class OfflineRunError(ValueError):
@@ -77,12 +77,15 @@ class OfflineRun:
         return found[-1]
 
 
-def find_offline_runs(root: Path) -> list[Path]:
-    """The .wandb files of offline runs at or below `root` (a job, a sweep, a wandb dir)."""
+def find_run_logs(root: Path) -> list[Path]:
+    """The .wandb logs at or below `root` (a job, a sweep, a wandb dir): offline runs, and
+    the local copy an online run keeps (`wandb/run-*/run-*.wandb`)."""
     root = Path(root)
     if root.is_file():
         return [root]
-    return sorted(p for p in root.rglob("run-*.wandb") if p.parent.name.startswith("offline-run-"))
+    return sorted(
+        p for p in root.rglob("run-*.wandb") if p.parent.name.startswith(("offline-run-", "run-"))
+    )
 
 
 def iter_records(path: Path) -> tuple[list[Any], bool]:
@@ -172,7 +175,9 @@ def read_offline_run(path: Path) -> OfflineRun:
             run.run_id, run.name, run.project = info.run_id, info.display_name, info.project
             run.group, run.job_type, run.tags = info.run_group, info.job_type, list(info.tags)
             if info.HasField("start_time"):
-                run.start_time = info.start_time.ToDatetime().isoformat(timespec="seconds")
+                run.start_time = info.start_time.ToDatetime(timezone.utc).isoformat(
+                    timespec="seconds"
+                )
             for item in info.config.update:
                 _set(run.config, _path_of(item), _value(item))
         elif kind == "config":
