@@ -56,11 +56,10 @@ def finish_loggers(loggers: list[Logger], failed: bool, error: BaseException | N
     """Close every run: W&B's run is marked failed, with the error, when the job failed."""
     for logger in loggers:
         if isinstance(logger, WandbLogger):
-            import wandb
-
-            if wandb.run is not None:
-                if error is not None:
-                    wandb.run.summary[ERROR_KEY] = redact(f"{type(error).__name__}: {error}")
-                wandb.finish(exit_code=1 if failed else 0)
+            # this logger's own run, not `wandb.run`: the global may point elsewhere
+            run = logger.experiment
+            if error is not None:
+                run.summary[ERROR_KEY] = redact(f"{type(error).__name__}: {error}")
+            run.finish(exit_code=1 if failed else 0)
         else:
             logger.finalize("failed" if failed else "success")
