@@ -146,7 +146,7 @@ def build_report(plan: ReportPlan, resolve_project: bool = False) -> Any:
         ),
     ]
     if plan.thresholds:
-        panels = []
+        panels: list[Any] = []
         for key in plan.thresholds:
             x = _config(wr, key, plan.swept)
             panels.append(wr.ScatterPlot(title=f"{plan.metric} vs {key}", x=x, y=metric))
@@ -178,12 +178,12 @@ def build_report(plan: ReportPlan, resolve_project: bool = False) -> Any:
     columns.append(wr.ParallelCoordinatesPlotColumn(metric=metric))
     if plan.has_kept_rows:
         columns.append(wr.ParallelCoordinatesPlotColumn(metric=wr.SummaryMetric(KEPT_ROWS)))
-    panels = [wr.ParallelCoordinatesPlot(title="swept keys", columns=columns)]
+    last: list[Any] = [wr.ParallelCoordinatesPlot(title="swept keys", columns=columns)]
     if plan.has_samples:
-        panels.append(wr.WeavePanelSummaryTable(table_name=SAMPLES_TABLE))
+        last.append(wr.WeavePanelSummaryTable(table_name=SAMPLES_TABLE))
     blocks += [
         wr.H2("Swept keys and synthetic samples"),
-        wr.PanelGrid(runsets=[runset("all jobs")], panels=panels),
+        wr.PanelGrid(runsets=[runset("all jobs")], panels=last),
     ]
     return wr.Report(
         entity=plan.entity,

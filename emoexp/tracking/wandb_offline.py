@@ -125,7 +125,7 @@ def iter_records(path: Path) -> tuple[list[Any], bool]:
         else:
             raise OfflineRunError(f"{path}: unexpected chunk type {kind} at byte {pos}")
         if not in_record:
-            record = wandb_internal_pb2.Record()
+            record = wandb_internal_pb2.Record()  # type: ignore[attr-defined]
             record.ParseFromString(pending)
             records.append(record)
     return records, not in_record
