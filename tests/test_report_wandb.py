@@ -126,6 +126,8 @@ def test_wandb_report_without_network_writes_its_specification(sweep: Path) -> N
     assert "did not publish" in done.stdout and SPEC_FILE in done.stdout
     spec = json.loads((sweep / SPEC_FILE).read_text())
     assert spec["published"] is False and spec["plan"]["swept"] == ["data.seed_size"]
+    per_class = json.loads((sweep / "0" / "metrics.json").read_text())["test"]["per_class"]
+    assert spec["plan"]["labels"] == sorted(per_class)  # absent classes (null AP) included
     panels = panels_of(spec)
     kinds = [p["viewType"] for p in panels]
     assert kinds.count("Parallel Coordinates Plot") == 1 and "Weave" in kinds

@@ -18,7 +18,7 @@ from typing import Any
 import pandas as pd
 
 from emoexp.report.collect import ReportError, iter_metric_columns, swept_keys
-from emoexp.report.wandb_source import collect_wandb_offline, read_offline_runs
+from emoexp.report.wandb_source import collect_wandb_offline, read_offline_runs, run_metrics
 from emoexp.tracking.wandb_run import SAMPLES_TABLE, override_config_key
 
 SPEC_FILE = "wandb_report_spec.json"
@@ -69,18 +69,16 @@ def plan_report(path: str | Path, target: str, metric: str) -> ReportPlan:
         raise ReportError(f"the W&B runs under {root} have no group; rerun the sweep")
     swept = swept_keys(frame)
     columns = set(iter_metric_columns(frame))
-    prefix, suffix = "test.per_class.", f".{PER_CLASS_MEASURE}"
+    # every class the runs scored, also those whose measure is null (no test positives)
     labels = sorted(
-        c[len(prefix) : -len(suffix)]
-        for c in columns
-        if c.startswith(prefix) and c.endswith(suffix)
+        {label for run in runs for label in run_metrics(run).get("test", {}).get("per_class", {})}
     )
     categorical = [k for k in swept if k != SEED_KEY and not _is_numeric(frame, k)]
     hue = next((k for k in PREFERRED_HUE if k in categorical), None)
     return ReportPlan(
         entity=entity,
         project=project,
-        title=f"emoexp sweep {root.name}"[:128],
+        title=f"emoexp sweep {groups[0] if len(groups) == 1 else root.name}"[:128],
         groups=groups,
         metric=metric,
         swept=swept,
