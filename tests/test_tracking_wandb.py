@@ -242,3 +242,13 @@ def test_run_group_outside_a_sweep_is_the_run_folder(tmp_path: Path) -> None:
     job.mkdir(parents=True)
     assert run_group(LoggerConfig(), "default", job) == "default/2026-01-01_00-00-00_1"
     assert run_group(LoggerConfig(group="mine"), "default", job) == "mine"
+
+
+def test_csv_logger_gets_every_number_flattened(tmp_path: Path) -> None:
+    loggers = build_loggers(LoggerConfig(kind="csv"), tmp_path, {}, [], run_name="c")
+    log_job(loggers, LoggerConfig(kind="csv"), METRICS)
+    finish_loggers(loggers, failed=False)
+    (metrics_csv,) = tmp_path.glob("csv/**/metrics.csv")
+    header = metrics_csv.read_text().splitlines()[0].split(",")
+    assert {"test/ap_micro", "zero_shot/meld/ap_micro", "filter/kept_rows"} <= set(header)
+    assert "analysis/realism/two_sample_auc" in header
