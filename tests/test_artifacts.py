@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -49,22 +51,47 @@ def test_failed_build_leaves_nothing_behind(tmp_path: Path) -> None:
     assert not any(p.name.startswith(".k-") for p in (tmp_path / "stage").iterdir())
 
 
-def test_parallel_jobs_build_once(tmp_path: Path) -> None:
-    store = ArtifactStore(tmp_path)
-    calls = []
-    lock = threading.Lock()
+def _build_slowly_and_count(root: str, counter: str) -> None:
+    """A build that takes long enough for every rival to arrive while it runs."""
+    store = ArtifactStore(root)
 
-    def slow_build(out: Path) -> None:
-        with lock:
-            calls.append(1)
+    def build(out: Path) -> None:
+        with open(counter, "a") as handle:
+            handle.write("built\n")
+        time.sleep(0.3)
         (out / "x").write_text("x")
 
-    threads = [
-        threading.Thread(target=store.get_or_build, args=("s", "same", slow_build))
-        for _ in range(4)
-    ]
+    store.get_or_build("s", "same", build)
+
+
+def test_parallel_threads_build_once(tmp_path: Path) -> None:
+    counter = tmp_path / "builds.txt"
+    start = threading.Barrier(4)
+
+    def job() -> None:
+        start.wait()
+        _build_slowly_and_count(str(tmp_path / "cache"), str(counter))
+
+    threads = [threading.Thread(target=job) for _ in range(4)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    assert len(calls) == 1
+    assert counter.read_text().count("built") == 1
+
+
+def test_parallel_processes_build_once(tmp_path: Path) -> None:
+    counter = tmp_path / "builds.txt"
+    context = multiprocessing.get_context("spawn")
+    jobs = [
+        context.Process(
+            target=_build_slowly_and_count, args=(str(tmp_path / "cache"), str(counter))
+        )
+        for _ in range(3)
+    ]
+    for job in jobs:
+        job.start()
+    for job in jobs:
+        job.join(timeout=120)
+        assert job.exitcode == 0
+    assert counter.read_text().count("built") == 1

@@ -12,17 +12,6 @@ from emoexp.explain.surrogate import Surrogate
 CHUNK_ROWS = 512
 
 
-def class_shap_values(
-    surrogate: Surrogate, column: int, background: sp.csr_matrix, explained: sp.csr_matrix
-) -> np.ndarray:
-    """SHAP values [n, vocab] of one class's log-odds, with the seed matrix as the
-    independent masker: a word's value is coef * (tfidf - mean tfidf over the seed)."""
-    explainer = shap.LinearExplainer(
-        (surrogate.coef[column], surrogate.intercept[column]), background
-    )
-    return np.asarray(explainer.shap_values(explained)).reshape(explained.shape[0], -1)
-
-
 def class_mean_shap(
     surrogate: Surrogate, column: int, background: sp.csr_matrix, members: sp.csr_matrix
 ) -> np.ndarray:

@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 import torch
+from sklearn.metrics import accuracy_score, f1_score, jaccard_score
 from torchmetrics.functional.classification import (
     multilabel_auroc,
     multilabel_average_precision,
@@ -50,12 +51,13 @@ def jaccard_samples(predicted: np.ndarray, targets: np.ndarray) -> float:
 
     A row with neither a predicted nor a gold label agrees perfectly and counts 1.
     """
-    pred = predicted.astype(bool)
-    gold = targets.astype(bool)
-    intersection = (pred & gold).sum(axis=1)
-    union = (pred | gold).sum(axis=1)
-    per_row = np.where(union == 0, 1.0, intersection / np.maximum(union, 1))
-    return float(per_row.mean()) if len(per_row) else float("nan")
+    if len(targets) == 0:
+        return float("nan")
+    return float(
+        jaccard_score(
+            targets.astype(bool), predicted.astype(bool), average="samples", zero_division=1.0
+        )
+    )
 
 
 def _f1_scores(predicted: np.ndarray, targets: np.ndarray, present: np.ndarray) -> dict[str, Any]:
@@ -214,18 +216,13 @@ def singlelabel_metrics(
     if len(target) == 0:
         return {"n_samples": 0, "accuracy": float("nan"), "f1_weighted": float("nan")}
     predicted = p.argmax(axis=1)
-    accuracy = float((predicted == target).mean())
-    classes = np.arange(num_classes)[:, None]
-    is_pred = predicted[None, :] == classes
-    is_gold = target[None, :] == classes
-    # a row whose gold label lies outside the label set is a false positive of its prediction
-    tp = (is_pred & is_gold).sum(axis=1)
-    fp = (is_pred & ~is_gold).sum(axis=1)
-    fn = (~is_pred & is_gold).sum(axis=1)
-    denominator = 2 * tp + fp + fn
-    per_class_f1 = np.where(denominator > 0, 2 * tp / np.maximum(denominator, 1), 0.0)
-    support = is_gold.sum(axis=1)
-    f1_weighted = float((per_class_f1 * support).sum() / max(support.sum(), 1))
+    classes = list(range(num_classes))
+    accuracy = float(accuracy_score(target, predicted))
+    # a row whose gold label lies outside the label set (-1) is a false positive of its
+    # prediction: scoring over `classes` only gives exactly that
+    per_class_f1 = f1_score(target, predicted, labels=classes, average=None, zero_division=0)
+    f1_weighted = f1_score(target, predicted, labels=classes, average="weighted", zero_division=0)
+    support = np.bincount(target[target >= 0], minlength=num_classes)
     names = list(label_names) if label_names is not None else [str(i) for i in range(num_classes)]
     return {
         "n_samples": len(target),
