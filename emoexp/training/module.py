@@ -42,6 +42,27 @@ def linear_warmup_decay(warmup_steps: int, total_steps: int) -> Any:
     return factor
 
 
+def gather_shards(
+    logits: list[torch.Tensor], targets: list[torch.Tensor]
+) -> tuple[torch.Tensor, torch.Tensor] | None:
+    """Every rank's validation batches, concatenated in rank order (None: no rows at all).
+
+    Under DDP each rank scores a shard of the validation batches; average precision is not
+    a mean over shards, so it is computed once over all rows. Shards differ in length (a
+    rank may have none), hence `all_gather_object` rather than a fixed-shape all_gather.
+    """
+    batches = list(zip(logits, targets, strict=True))
+    if torch.distributed.is_available() and torch.distributed.is_initialized():
+        shards: list[list[tuple[torch.Tensor, torch.Tensor]]] = [
+            [] for _ in range(torch.distributed.get_world_size())
+        ]
+        torch.distributed.all_gather_object(shards, [(x.cpu(), y.cpu()) for x, y in batches])
+        batches = [batch for shard in shards for batch in shard]
+    if not batches:
+        return None
+    return torch.cat([x for x, _ in batches]), torch.cat([y for _, y in batches])
+
+
 class EmotionClassifierModule(pl.LightningModule):
     """Trains a `MultiLabelClassifier` with BCE-with-logits over the taxonomy's labels."""
 
@@ -75,19 +96,19 @@ class EmotionClassifierModule(pl.LightningModule):
         self._val_targets.append(batch["labels"].detach().cpu())
 
     def on_validation_epoch_end(self) -> None:
-        if not self._val_logits:
-            return
-        logits = torch.cat(self._val_logits)
-        targets = torch.cat(self._val_targets).long()
+        gathered = gather_shards(self._val_logits, self._val_targets)
         self._val_logits.clear()
         self._val_targets.clear()
+        if gathered is None:
+            return
+        logits, targets = gathered[0], gathered[1].long()
         if targets.sum() == 0:
             return
         ap_micro = multilabel_average_precision(
             logits.sigmoid(), targets, num_labels=targets.shape[1], average="micro"
         )
-        # with several devices each scores its shard; the logged value is their mean
-        self.log("val/ap_micro", ap_micro, prog_bar=True, sync_dist=True)
+        # every rank scored the same gathered rows, so the value needs no averaging
+        self.log("val/ap_micro", ap_micro, prog_bar=True)
 
     def configure_optimizers(self) -> Any:
         optimizer = torch.optim.AdamW(parameter_groups(self.model, self.model_cfg))
