@@ -60,9 +60,13 @@ def hub_offline() -> bool:
 
 
 def _hub_cache() -> str:
-    from huggingface_hub import constants
-
-    return str(constants.HF_HUB_CACHE)
+    """The Hugging Face hub cache, read from the environment now (not at import time)."""
+    if os.environ.get("HF_HUB_CACHE"):
+        return os.environ["HF_HUB_CACHE"]
+    home = os.environ.get("HF_HOME") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "huggingface"
+    )
+    return os.path.join(home, "hub")
 
 
 def _looks_like_path(value: str) -> bool:
@@ -92,9 +96,10 @@ def _checkpoint_problem(key: str, value: str, offline: bool) -> str | None:
     from huggingface_hub import try_to_load_from_cache
 
     try:
-        config = try_to_load_from_cache(value, "config.json")
+        cache = _hub_cache()
+        config = try_to_load_from_cache(value, "config.json", cache_dir=cache)
         tokenizer = [
-            try_to_load_from_cache(value, name)
+            try_to_load_from_cache(value, name, cache_dir=cache)
             for name in ("tokenizer.json", "tokenizer_config.json")
         ]
     except ValueError as error:  # not a valid repo id
@@ -117,7 +122,7 @@ def _hub_problem(repo_type: str, repo_id: str, key: str) -> str | None:
     from huggingface_hub import HfApi
     from huggingface_hub.errors import GatedRepoError, RepositoryNotFoundError
 
-    api = HfApi()
+    api = HfApi(endpoint=os.environ.get("HF_ENDPOINT") or None)
     try:
         if repo_type == "model":
             api.model_info(repo_id, timeout=HUB_TIMEOUT_S)
@@ -171,7 +176,9 @@ def _corpus_problem(key: str, folder: str, hub_id: str, offline: bool) -> str | 
         from huggingface_hub import try_to_load_from_cache
 
         try:
-            cached = try_to_load_from_cache(hub_id, "README.md", repo_type="dataset")
+            cached = try_to_load_from_cache(
+                hub_id, "README.md", cache_dir=_hub_cache(), repo_type="dataset"
+            )
         except ValueError:
             cached = None
         datasets_cache = Path(
@@ -247,28 +254,36 @@ def _api_key_problem(cfg: DictConfig) -> str | None:
     return None
 
 
-def preflight_problems(configs: Sequence[DictConfig], labels: Sequence[str] = ()) -> list[str]:
-    """One paragraph per problem across all jobs; a need shared by jobs is checked once."""
+def preflight_problems(
+    configs: Sequence[DictConfig], labels: Sequence[str] = (), failing: set[str] | None = None
+) -> list[str]:
+    """One paragraph per problem across all jobs (a problem jobs share is listed once);
+    the labels of the jobs with a problem are added to `failing`."""
     labels = list(labels) or [f"job {i}" for i in range(len(configs))]
+    failing = set() if failing is None else failing
     value_lines: list[str] = []
-    failing: dict[tuple[Need, str], list[str]] = {}
+    by_problem: dict[tuple[Need, str], list[str]] = {}
     for label, cfg in zip(labels, configs, strict=True):
         problems = value_problems(cfg)
         if problems:
             # bad values make the rest of the config meaningless to check
             value_lines.extend(f"{problem} ({label})" for problem in problems)
+            failing.add(label)
             continue
         for need in job_needs(cfg):
             problem = problem_of(need)
             if problem:
-                failing.setdefault((need, problem), []).append(label)
+                by_problem.setdefault((need, problem), []).append(label)
         key_problem = _api_key_problem(cfg)
         if key_problem:
-            failing.setdefault((Need("env", "llm.api_key_env", ""), key_problem), []).append(label)
+            by_problem.setdefault((Need("env", "llm.api_key_env", ""), key_problem), []).append(
+                label
+            )
+    failing.update(label for jobs in by_problem.values() for label in jobs)
     paragraphs = []
     if value_lines:
         paragraphs.append("invalid config values:\n" + "\n".join(f"  {v}" for v in value_lines))
-    for (need, problem), jobs in failing.items():
+    for (need, problem), jobs in by_problem.items():
         where = "all jobs" if len(jobs) == len(configs) > 1 else ", ".join(jobs)
         if need.kind == "env":
             paragraphs.append(f"{problem} ({where})")
@@ -283,11 +298,17 @@ def preflight_problems(configs: Sequence[DictConfig], labels: Sequence[str] = ()
 
 def preflight(configs: Sequence[DictConfig], labels: Sequence[str] = ()) -> None:
     """Raise PreflightError when any job cannot load what it needs or has bad values."""
-    paragraphs = preflight_problems(configs, labels)
+    failing: set[str] = set()
+    paragraphs = preflight_problems(configs, labels, failing)
     if paragraphs:
-        count = "the job" if len(configs) == 1 else f"the {len(configs)} jobs"
+        if len(configs) == 1:
+            count = "the job cannot start"
+        elif len(failing) == len(configs):
+            count = f"the {len(configs)} jobs cannot start"
+        else:
+            count = f"{len(failing)} of the {len(configs)} jobs cannot start"
         raise PreflightError(
-            f"emoexp: {count} cannot start; nothing was run and no LLM request was sent.\n\n"
+            f"emoexp: {count}; no job was run and no LLM request was sent.\n\n"
             + "\n\n".join(paragraphs)
         )
 
@@ -314,12 +335,13 @@ def sweep_job_configs(config: DictConfig) -> tuple[list[DictConfig], list[str]]:
         return [config], ["sweep"]  # another sweeper draws jobs as it goes: check the base
     params = sweeper.get("params") or {}
     arguments = [f"{key}={value}" for key, value in params.items()] + arguments
-    parser = OverridesParser.create(config_loader=loader)
-    batches = BasicSweeper.split_arguments(parser.parse_overrides(arguments), None)
+    parsed = OverridesParser.create(config_loader=loader).parse_overrides(arguments)
+    swept = {o.get_key_element() for o in parsed if o.is_sweep_override()}
     configs, labels = [], []
-    for number, job_overrides in enumerate(batches[0]):
+    for number, job_overrides in enumerate(BasicSweeper.split_arguments(parsed, None)[0]):
         configs.append(loader.load_sweep_config(config, list(job_overrides)))
-        labels.append(f"job {number}: {' '.join(job_overrides) or 'defaults'}")
+        varying = [o for o in job_overrides if o.split("=", 1)[0] in swept]
+        labels.append(f"job {number}: {' '.join(varying)}" if varying else f"job {number}")
     return configs, labels
 
 
