@@ -22,6 +22,7 @@ from emoexp.data.taxonomy import Taxonomy, load_taxonomy
 from emoexp.evaluation.zero_shot import evaluate_zero_shot
 from emoexp.llm.factory import build_backend
 from emoexp.metrics.multilabel import multilabel_metrics, tune_thresholds
+from emoexp.preflight import check_job
 from emoexp.stages.dry_run import dry_run_stage
 from emoexp.stages.explain import Explained, explain_stage
 from emoexp.stages.filter import filter_stage
@@ -94,6 +95,12 @@ def run(
     record = JobRecord(job_dir, overrides or [])
     record.running()
     record.write_config(resolved)
+    try:
+        # bad values, or a checkpoint or corpus this machine cannot load, fail before any stage
+        check_job(cfg)
+    except Exception as error:
+        record.failed(error)
+        raise
     loggers = build_loggers(
         cfg.logger, job_dir, run_config(resolved, overrides or []), tags or [],
         run_name=job_dir.name, group=run_group(cfg.logger, cfg.task_name, job_dir),

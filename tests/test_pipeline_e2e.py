@@ -92,7 +92,12 @@ def test_multirun_gives_each_job_its_folder_and_survives_a_failed_job(
     tmp_path: Path, data_dir: Path
 ) -> None:
     sweep = tmp_path / "sweep"
-    args = ["-m", *FAST, "seed=1,2", "data.folder=goemotions,no_such_corpus",
+    # a corpus folder without its files passes the preflight and fails in the seed stage
+    corpora = tmp_path / "corpora"
+    (corpora / "empty_corpus").mkdir(parents=True)
+    (corpora / "goemotions").symlink_to(data_dir / "goemotions")
+    data_dir = corpora
+    args = ["-m", *FAST, "seed=1,2", "data.folder=goemotions,empty_corpus",
             f"hydra.sweep.dir={sweep}"]  # fmt: skip
     result = _emoexp(args, PROJECT_DIR, data_dir, tmp_path / "cache")
     assert result.returncode == 0, result.stderr[-3000:]

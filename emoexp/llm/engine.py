@@ -34,7 +34,7 @@ from emoexp.llm.base import (
     result_from_answer,
 )
 from emoexp.llm.cache import ResponseCache
-from emoexp.llm.config import LLMConfig
+from emoexp.llm.config import LLMConfig, base_urls
 from emoexp.llm.keys import backend_identity
 from emoexp.llm.ratelimit import TokenBucket
 from emoexp.llm.stats import RunStats
@@ -202,7 +202,7 @@ class OpenAICompatibleBackend:
         self.cache = cache
         self.name = backend_identity(cfg)
         self.model = cfg.model
-        self.base_urls = list(cfg.base_url) or [OPENAI_BASE_URL]
+        self.base_urls = base_urls(cfg) or [OPENAI_BASE_URL]
         if cfg.model.startswith("package:"):
             raise ValueError(
                 f"llm.model={cfg.model} names a packaged local model; set llm.model to a model"

@@ -1,6 +1,27 @@
-"""The encoder and its multi-label head."""
+"""The encoder and its multi-label head.
 
-from emoexp.models.classifier import MultiLabelClassifier
-from emoexp.models.encoder import load_encoder
+Names are imported lazily: the config schema imports `emoexp.models.config`, and composing
+a config must not wait for torch or transformers.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from emoexp.models.classifier import MultiLabelClassifier
+    from emoexp.models.encoder import load_encoder
+
+_EXPORTS = {
+    "MultiLabelClassifier": "emoexp.models.classifier",
+    "load_encoder": "emoexp.models.encoder",
+}
 
 __all__ = ["MultiLabelClassifier", "load_encoder"]
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'emoexp.models' has no attribute {name!r}")
+    return getattr(import_module(_EXPORTS[name]), name)

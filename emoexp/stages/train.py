@@ -18,6 +18,7 @@ from emoexp.cache.fingerprint import fingerprint, without
 from emoexp.data.taxonomy import Taxonomy
 from emoexp.models.config import ModelConfig
 from emoexp.training.config import TrainerConfig
+from emoexp.training.precision import prediction_device, resolve_precision
 from emoexp.training.train import Classifier, train_classifier
 
 TRAIN_STAGE_VERSION = 1
@@ -69,4 +70,12 @@ def train_stage(
         return {"train_rows": len(train), "validation_rows": len(validation)}
 
     path, reused = store.get_or_build("train", key, build, describe={"inputs": input_keys})
-    return Trained(key=key, classifier=Classifier.load(path / "classifier"), reused=reused)
+    # validation, test and zero-shot prediction run where and how the model was trained:
+    # on the training device, in the trainer's precision, through the tokenization cache
+    classifier = Classifier.load(
+        path / "classifier",
+        device=prediction_device(trainer_cfg),
+        precision=resolve_precision(trainer_cfg),
+        cache_dir=store.root,
+    )
+    return Trained(key=key, classifier=classifier, reused=reused)

@@ -102,7 +102,10 @@ class Classifier:
         precision: str | None = None,
     ) -> Classifier:
         """Rebuild a saved classifier; needs no access to the original checkpoint.
-        `precision` overrides the saved one (bf16 on a machine without native bf16 is slow)."""
+
+        An explicit `precision` (the trainer's, when the machine that trained reloads) is kept
+        as given; the saved one predicts in float32 on a CPU without native bf16, where
+        emulated bf16 is slow."""
         folder = Path(directory)
         meta_path = folder / META_FILE
         if not meta_path.is_file():
@@ -126,7 +129,7 @@ class Classifier:
             context_window=int(meta["context_window"]),
             eval_batch_size=int(meta["eval_batch_size"]),
             device=device,
-            precision=usable_precision(precision or meta.get("precision", "32-true"), device),
+            precision=precision or usable_precision(meta.get("precision", "32-true"), device),
             cache_dir=cache_dir,
             training=dict(meta.get("training", {})),
         )

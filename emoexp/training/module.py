@@ -13,6 +13,7 @@ from torchmetrics.functional.classification import multilabel_average_precision
 
 from emoexp.models.classifier import MultiLabelClassifier
 from emoexp.models.config import ModelConfig
+from emoexp.training.gather import gather_shards
 
 NO_DECAY_MARKERS = ("bias", "LayerNorm.weight", "layer_norm.weight", "norm.weight")
 
@@ -75,19 +76,19 @@ class EmotionClassifierModule(pl.LightningModule):
         self._val_targets.append(batch["labels"].detach().cpu())
 
     def on_validation_epoch_end(self) -> None:
-        if not self._val_logits:
-            return
-        logits = torch.cat(self._val_logits)
-        targets = torch.cat(self._val_targets).long()
+        gathered = gather_shards(self._val_logits, self._val_targets)
         self._val_logits.clear()
         self._val_targets.clear()
+        if gathered is None:
+            return
+        logits, targets = gathered[0], gathered[1].long()
         if targets.sum() == 0:
             return
         ap_micro = multilabel_average_precision(
             logits.sigmoid(), targets, num_labels=targets.shape[1], average="micro"
         )
-        # with several devices each scores its shard; the logged value is their mean
-        self.log("val/ap_micro", ap_micro, prog_bar=True, sync_dist=True)
+        # every rank scored the same gathered rows, so the value needs no averaging
+        self.log("val/ap_micro", ap_micro, prog_bar=True)
 
     def configure_optimizers(self) -> Any:
         optimizer = torch.optim.AdamW(parameter_groups(self.model, self.model_cfg))
