@@ -7,6 +7,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import filelock
+
 
 @contextmanager
 def file_lock(path: Path) -> Iterator[None]:
@@ -17,3 +19,24 @@ def file_lock(path: Path) -> Iterator[None]:
             yield
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+@contextmanager
+def unlocked(path: Path) -> Iterator[bool]:
+    """Try the same lock without waiting: yields True (and holds it) when nobody held it.
+
+    filelock takes the same `flock` as `file_lock`, so the two exclude each other.
+    """
+    if not path.exists():
+        yield True
+        return
+    lock = filelock.UnixFileLock(str(path), timeout=0)
+    try:
+        lock.acquire()
+    except filelock.Timeout:
+        yield False
+        return
+    try:
+        yield True
+    finally:
+        lock.release()
