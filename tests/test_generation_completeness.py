@@ -47,9 +47,7 @@ def gen(max_missing_fraction: float = 0.0) -> GenConfig:
 
 
 def run_stage(store: ArtifactStore, server: LoopbackServer, cfg: GenConfig):
-    return generate_stage(
-        cfg, llm_for(server), seed_data(), None, "", TAXONOMY, "en", store
-    )
+    return generate_stage(cfg, llm_for(server), seed_data(), None, "", TAXONOMY, "en", store)
 
 
 def finished_artifacts(store: ArtifactStore) -> list[str]:
@@ -96,7 +94,7 @@ def test_an_allowed_missing_share_is_reported_and_still_asked_again(tmp_path: Pa
     with LoopbackServer(Faults(p_5xx=0.2, seed=5)) as flaky:
         partial = run_stage(store, flaky, gen(max_missing_fraction=0.5))
     missing = partial.stats["missing"]
-    assert 0 < missing and partial.stats["missing_fraction"] == pytest.approx(missing / PLANNED)
+    assert missing > 0 and partial.stats["missing_fraction"] == pytest.approx(missing / PLANNED)
     assert partial.stats["accepted"] == PLANNED - missing
     assert "-partial-" in partial.key
 
