@@ -52,9 +52,12 @@ def test_missing_samples_fail_the_job_naming_how_many_and_why(
     tmp_path: Path, data_dir: Path
 ) -> None:
     data = goemotions_with_bad_rows(tmp_path / "data", data_dir)
-    with LoopbackServer(Faults(p_5xx=0.3, seed=1)) as server:
-        with pytest.raises(IncompleteGenerationError, match=r"of 33 planned samples.*HTTP 50"):
-            run(job(tmp_path, data, server.base_url, []))
+    expected = r"of 33 planned samples.*HTTP 50"
+    with (
+        LoopbackServer(Faults(p_5xx=0.3, seed=1)) as server,
+        pytest.raises(IncompleteGenerationError, match=expected),
+    ):
+        run(job(tmp_path, data, server.base_url, []))
     status = json.loads((tmp_path / "job" / "status.json").read_text())
     assert status["status"] == "failed" and "generation incomplete" in status["error"]
 
@@ -64,12 +67,11 @@ def test_run_folder_holds_every_rejection_and_the_skipped_rows(
     tmp_path: Path, data_dir: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     data = goemotions_with_bad_rows(tmp_path / "data", data_dir)
-    with LoopbackServer(Faults(p_5xx=0.3, seed=1)) as server:
-        with caplog.at_level(logging.WARNING):
-            metrics = run(
-                job(tmp_path, data, server.base_url,
-                    ["gen.max_missing_fraction=0.9", "filter=strict"])
-            )  # fmt: skip
+    with LoopbackServer(Faults(p_5xx=0.3, seed=1)) as server, caplog.at_level(logging.WARNING):
+        metrics = run(
+            job(tmp_path, data, server.base_url,
+                ["gen.max_missing_fraction=0.9", "filter=strict"])
+        )  # fmt: skip
     generation = metrics["generation"]
     assert generation["missing"] > 0 and generation["planned"] == 33
     lines = [
