@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import hydra
+from hydra.conf import HydraConf
 from hydra.core.hydra_config import HydraConfig
 from hydra.types import RunMode
 from omegaconf import DictConfig
@@ -51,7 +52,7 @@ def main(cfg: DictConfig) -> float | None:
     return float(ap_micro) if ap_micro is not None else None
 
 
-def _scrub_hydra_files(hydra_cfg: DictConfig, overrides: list[str]) -> None:
+def _scrub_hydra_files(hydra_cfg: HydraConf, overrides: list[str]) -> None:
     """Mask secrets typed as overrides in what Hydra already wrote (.hydra/, multirun.yaml)."""
     typed = secret_override_values(overrides)
     files = []

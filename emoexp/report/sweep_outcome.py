@@ -42,8 +42,8 @@ def failed_jobs(sweep_dir: Path) -> tuple[int, list[FailedJob]]:
     for path in statuses:
         try:
             status: dict[str, Any] = json.loads(path.read_text())
-        except (OSError, json.JSONDecodeError) as error:
-            status = {"status": "unreadable", "error": f"status.json unreadable: {error}"}
+        except (OSError, json.JSONDecodeError) as unreadable:
+            status = {"status": "unreadable", "error": f"status.json unreadable: {unreadable}"}
         state = str(status.get("status", "unknown"))
         if state == "completed":
             continue
