@@ -37,7 +37,8 @@ from emoexp.tracking.job_record import (
     write_json,
 )
 from emoexp.tracking.loggers import build_loggers, finish_loggers
-from emoexp.tracking.redact import redact
+from emoexp.tracking.redact import guard_secrets, redact
+from emoexp.tracking.rejections import REJECTIONS_FILE, export_rejections
 from emoexp.tracking.summary import write_summary
 from emoexp.tracking.wandb_run import Lineage, log_job, run_config, run_group, run_job_type
 from emoexp.training.classifier import Classifier
@@ -85,6 +86,7 @@ def run(
     The status file records success or failure (with the traceback); the exception is
     re-raised so the caller decides whether a failure ends the process or only this job.
     """
+    guard_secrets(cfg.llm.api_key_env, overrides or [])
     job_dir = Path(cfg.paths.output_dir)
     job_dir.mkdir(parents=True, exist_ok=True)
     resolved = redact(OmegaConf.to_container(cfg, resolve=True))
@@ -163,7 +165,7 @@ def _run_stages(cfg: DictConfig, job_dir: Path, loggers: list) -> dict[str, Any]
         metrics["generation"] = generated.stats
         metrics["filter"] = filtered.report
         export_rows(job_dir / "synthetic_kept.jsonl", filtered.kept)
-        export_rows(job_dir / "synthetic_rejected.jsonl", filtered.rejected)
+        export_rejections(job_dir / REJECTIONS_FILE, generated.rejected, filtered.rejected)
 
     synthetic_train, synthetic_test = holdout(filtered.kept, cfg.eval.synthetic_holdout, cfg.seed)
     train_rows = training_rows(cfg.regime, seed.train, synthetic_train)

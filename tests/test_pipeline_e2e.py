@@ -100,14 +100,20 @@ def test_multirun_gives_each_job_its_folder_and_survives_a_failed_job(
     args = ["-m", *FAST, "seed=1,2", "data.folder=goemotions,empty_corpus",
             f"hydra.sweep.dir={sweep}"]  # fmt: skip
     result = _emoexp(args, PROJECT_DIR, data_dir, tmp_path / "cache")
-    assert result.returncode == 0, result.stderr[-3000:]
     statuses = {
         p.parent.name: json.loads(p.read_text())["status"] for p in sweep.glob("*/status.json")
     }
     assert sorted(statuses.values()) == ["completed", "completed", "failed", "failed"]
+    # the sweep ran every job, then says which failed and exits non-zero
+    assert result.returncode == 1, result.stderr[-3000:]
+    output = result.stdout + result.stderr
+    assert "sweep finished: 2 of 4 jobs failed" in output
+    failed = sorted(name for name, status in statuses.items() if status == "failed")
+    for name in failed:
+        assert f"{sweep / name} [failed]: CorpusNotFoundError: no local copy" in output
 
     rerun = _emoexp(args, PROJECT_DIR, data_dir, tmp_path / "cache")
-    assert rerun.returncode == 0
+    assert rerun.returncode == 1
     assert (rerun.stdout + rerun.stderr).count("already completed") == 2
 
 

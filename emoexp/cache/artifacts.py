@@ -5,6 +5,8 @@ config slice and its inputs' keys. Jobs of a sweep that share a stage's inputs s
 artifact: a sweep over `model=` generates once, a sweep over a filter threshold trains the
 same generation many times. Artifacts are built in a temporary folder and renamed into place,
 under a file lock, so parallel jobs never see half an artifact and never build one twice.
+A temporary folder left by a killed process (`.<key>-xxxx`) is removed by the next run that
+can take that key's lock.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from emoexp.cache.locks import file_lock
+from emoexp.cache.locks import file_lock, unlocked
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +35,27 @@ class ArtifactStore:
 
     def exists(self, stage: str, key: str) -> bool:
         return (self.path(stage, key) / COMPLETE_MARKER).is_file()
+
+    def _lock_path(self, stage: str, key: str) -> Path:
+        return self.root / stage / f"{key}.lock"
+
+    def remove_stale_temporaries(self, stage: str) -> list[Path]:
+        """Delete temporary build folders whose builder is gone (its key's lock is free)."""
+        removed: list[Path] = []
+        folder = self.root / stage
+        if not folder.is_dir():
+            return removed
+        for tmp in sorted(folder.glob(".*-*")):
+            key = tmp.name[1:].rsplit("-", 1)[0]
+            if not tmp.is_dir() or not key:
+                continue
+            with unlocked(self._lock_path(stage, key)) as free:
+                if free and tmp.exists():
+                    shutil.rmtree(tmp, ignore_errors=True)
+                    removed.append(tmp)
+        if removed:
+            log.info("stage %s: removed %d leftover temporary folder(s)", stage, len(removed))
+        return removed
 
     def get_or_build(
         self,
@@ -51,23 +74,58 @@ class ArtifactStore:
         if self.exists(stage, key):
             log.info("stage %s: reusing %s", stage, final)
             return final, True
-        with file_lock(self.root / stage / f"{key}.lock"):
+        self.remove_stale_temporaries(stage)
+        with file_lock(self._lock_path(stage, key)):
             if self.exists(stage, key):
                 return final, True
             final.parent.mkdir(parents=True, exist_ok=True)
             tmp = Path(tempfile.mkdtemp(prefix=f".{key}-", dir=final.parent))
             try:
                 summary = build(tmp) or {}
-                marker = {"stage": stage, "key": key, "inputs": describe or {}, "summary": summary}
-                (tmp / COMPLETE_MARKER).write_text(json.dumps(marker, indent=2, default=str))
-                if final.exists():
-                    shutil.rmtree(final)
-                tmp.rename(final)
+                self._publish(tmp, stage, key, summary, describe)
             except BaseException:
                 shutil.rmtree(tmp, ignore_errors=True)
                 raise
         log.info("stage %s: built %s", stage, final)
         return final, False
+
+    def put(
+        self,
+        stage: str,
+        key: str,
+        source: Path,
+        summary: dict[str, Any],
+        describe: dict[str, Any] | None = None,
+    ) -> Path:
+        """Store a copy of a finished folder under `key` (kept as it is when already there)."""
+        final = self.path(stage, key)
+        with file_lock(self._lock_path(stage, key)):
+            if not self.exists(stage, key):
+                final.parent.mkdir(parents=True, exist_ok=True)
+                tmp = Path(tempfile.mkdtemp(prefix=f".{key}-", dir=final.parent))
+                try:
+                    shutil.copytree(source, tmp, dirs_exist_ok=True)
+                    self._publish(tmp, stage, key, summary, describe)
+                except BaseException:
+                    shutil.rmtree(tmp, ignore_errors=True)
+                    raise
+        return final
+
+    def _publish(
+        self,
+        tmp: Path,
+        stage: str,
+        key: str,
+        summary: dict[str, Any],
+        describe: dict[str, Any] | None,
+    ) -> None:
+        """Mark a built folder complete and rename it into place (the caller holds the lock)."""
+        final = self.path(stage, key)
+        marker = {"stage": stage, "key": key, "inputs": describe or {}, "summary": summary}
+        (tmp / COMPLETE_MARKER).write_text(json.dumps(marker, indent=2, default=str))
+        if final.exists():
+            shutil.rmtree(final)
+        tmp.rename(final)
 
     def summary(self, stage: str, key: str) -> dict[str, Any]:
         marker = json.loads((self.path(stage, key) / COMPLETE_MARKER).read_text())

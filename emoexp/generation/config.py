@@ -134,6 +134,9 @@ class GenConfig:
     exclusive_labels: list[str] = field(default_factory=lambda: ["neutral"])
     # JSON mode: how often a malformed or invalid reply is asked again before it is rejected
     max_reasks: int = 2
+    # share of planned samples that may stay unanswered by the LLM (after its retries)
+    # before the job fails; the share missing is reported in metrics.json either way
+    max_missing_fraction: float = 0.0
     # plain-text mode: drop a trailing sentence fragment cut off by the token limit
     trim_incomplete: bool = True
     # replies shorter than this (characters, after cleaning) are rejected

@@ -4,7 +4,8 @@ SQLite in WAL mode. A response is inserted and committed in its own transaction 
 it arrives, so a killed run loses at most the requests that were still in flight, and a
 rerun never pays for an answer twice. Failures go to their own table: they are a record of
 what went wrong, never served as hits. The cache stores request identities (messages,
-sampling), never credentials or endpoints.
+sampling), never credentials or endpoints; a secret a server echoes back is masked before
+it is stored.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+
+from emoexp.tracking.redact import scrub_text
 
 SCHEMA_VERSION = "1"
 _SYNC_MODES = ("OFF", "NORMAL", "FULL", "EXTRA")
@@ -153,6 +156,7 @@ class ResponseCache:
     ) -> CachedResponse:
         """Store and commit one response; returns what the cache now holds for the key
         (the first stored answer wins when two runs raced on the same request)."""
+        text = scrub_text(text)
         now = time.time()
         with self._lock:
             inserted = self._conn.execute(
@@ -186,6 +190,7 @@ class ResponseCache:
         """Store several responses in one transaction (one commit for a whole group).
         Returns, for keys that already held an answer, the answer the cache keeps."""
         now = time.time()
+        rows = [{**row, "text": scrub_text(str(row["text"]))} for row in rows]
         keys = [str(row["key"]) for row in rows]
         with self._lock:
             before = self._conn.total_changes
@@ -213,6 +218,7 @@ class ResponseCache:
     def record_failure(
         self, key: str, *, backend: str, model: str, error: str, attempts: int
     ) -> None:
+        error = scrub_text(error)
         with self._lock:
             self._conn.execute(
                 "INSERT INTO failures (key, backend, model, error, attempts, created_at)"

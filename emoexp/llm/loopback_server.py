@@ -71,6 +71,8 @@ class Faults:
     hang_marker: str = "HANG_ME"
     # when set, requests must carry `Authorization: Bearer <api_key>` (else 401)
     api_key: str = ""
+    # a careless server: its 401 message repeats the Authorization header it received
+    echo_key: bool = False
     seed: int = 0
     # --- Batch API ---
     # seconds from a batch's creation to its completion
@@ -268,9 +270,10 @@ class _ChatApp:
         self.attempts[identity] += 1
 
         if faults.api_key and authorization != f"Bearer {faults.api_key}":
-            return web.json_response(
-                error_body("Incorrect API key provided", "invalid_request_error"), status=401
-            )
+            message = "Incorrect API key provided"
+            if faults.echo_key:
+                message += f": {authorization.removeprefix('Bearer ')} (header {authorization!r})"
+            return web.json_response(error_body(message, "invalid_request_error"), status=401)
         delay = faults.latency_s + (
             self.random.uniform(0, faults.jitter_s) if faults.jitter_s else 0
         )

@@ -10,6 +10,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from emoexp.tracking.redact import scrub_text
+
 
 @dataclass(frozen=True)
 class ChatRequest:
@@ -43,6 +45,11 @@ class ChatResult:
     attempts: int = 0
     # "stop", "length", ... as the backend reported it
     finish_reason: str | None = None
+
+    def __post_init__(self) -> None:
+        # a server may echo the key it was sent; nothing downstream (rows, logs) sees it
+        if self.error:
+            self.error = scrub_text(self.error)
 
     @property
     def ok(self) -> bool:

@@ -3,10 +3,16 @@
 Every LLM response goes through the durable response cache shared by all runs, so the
 artifact can be rebuilt without paying twice; the artifact itself saves reading the cache
 back and re-parsing when nothing upstream changed.
+
+Only a complete generation is stored under the stage key. One with samples the LLM never
+answered fails the job, or, when `gen.max_missing_fraction` allows the share missing, is
+stored under a key of its own contents, so the next run still asks for the missing samples.
 """
 
 from __future__ import annotations
 
+import hashlib
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,12 +25,17 @@ from emoexp.data.schema import rows_to_dataset
 from emoexp.data.taxonomy import Taxonomy
 from emoexp.explain import Keywords
 from emoexp.generation import generate
+from emoexp.generation.completeness import IncompleteGenerationError, completeness
 from emoexp.generation.config import GenConfig
 from emoexp.llm.config import LLMConfig
 from emoexp.llm.factory import build_backend
 from emoexp.stages.seed import SeedData
 
+log = logging.getLogger(__name__)
+
 GENERATE_STAGE_VERSION = 1
+# generation settings that decide whether a result is accepted, not what it contains
+ACCEPTANCE_ONLY = ("max_missing_fraction",)
 # settings of how requests travel, not of what the model is asked or answers
 TRANSPORT_ONLY = (
     "base_url", "api_key_env", "max_concurrency", "max_retries", "timeout_s", "max_retry_time_s",
@@ -62,9 +73,10 @@ def generate_stage(
         return Generated(key="none", accepted=empty, rejected=empty, stats={"strategy": "none"})
     llm_slice = without(llm_cfg, TRANSPORT_ONLY)
     key = fingerprint(
-        "generate", GENERATE_STAGE_VERSION, gen_cfg, llm_slice, seed.key, keywords_key,
-        taxonomy.name, language,
+        "generate", GENERATE_STAGE_VERSION, without(gen_cfg, ACCEPTANCE_ONLY), llm_slice,
+        seed.key, keywords_key, taxonomy.name, language,
     )  # fmt: skip
+    describe = {"seed": seed.key}
 
     def build(out: Path) -> dict[str, Any]:
         backend = build_backend(llm_cfg, response_cache_path(store))
@@ -78,15 +90,46 @@ def generate_stage(
             structured=llm_cfg.structured,
             language=language,
         )
-        return output.stats
+        report = completeness(output.accepted, output.rejected, output.stats)
+        stats = {**output.stats, **report.to_dict()}
+        if report.missing:
+            # the rows that did arrive, under a key of their own contents: never served as
+            # the finished generation, so a rerun asks again for what is missing
+            partial_key = f"{key}-partial-{_contents_digest(out)}"
+            if report.fraction <= gen_cfg.max_missing_fraction:
+                store.put("generate", partial_key, out, stats, describe)
+            raise IncompleteGenerationError(report, gen_cfg.max_missing_fraction, partial_key)
+        return stats
 
-    path, _ = store.get_or_build("generate", key, build, describe={"seed": seed.key})
+    try:
+        path, _ = store.get_or_build("generate", key, build, describe=describe)
+    except IncompleteGenerationError as incomplete:
+        if incomplete.report.fraction > gen_cfg.max_missing_fraction:
+            raise
+        log.warning(
+            "generation incomplete but within gen.max_missing_fraction=%s: %s; "
+            "a rerun asks again for the missing samples",
+            gen_cfg.max_missing_fraction,
+            incomplete.report.describe(),
+        )
+        key = incomplete.partial_key
+        path = store.path("generate", key)
     return Generated(
         key=key,
         accepted=datasets.load_from_disk(str(path / "synthetic")),
         rejected=_load_jsonl(path / "rejected.jsonl"),
         stats=store.summary("generate", key),
     )
+
+
+def _contents_digest(folder: Path) -> str:
+    """Hash of the rows a generation wrote (accepted and rejected)."""
+    digest = hashlib.sha256()
+    for name in ("synthetic.jsonl", "rejected.jsonl"):
+        file = folder / name
+        digest.update(file.read_bytes() if file.is_file() else b"")
+        digest.update(b"\0")
+    return digest.hexdigest()[:16]
 
 
 def _load_jsonl(path: Path) -> datasets.Dataset:

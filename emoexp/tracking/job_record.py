@@ -16,6 +16,8 @@ from typing import Any
 
 import yaml
 
+from emoexp.tracking.redact import redact, redact_overrides, scrub_text
+
 STATUS_FILE = "status.json"
 METRICS_FILE = "metrics.json"
 CONFIG_FILE = "config.yaml"
@@ -59,11 +61,11 @@ class JobRecord:
         payload = {
             "status": status,
             "started": self.started,
-            "overrides": self.overrides,
+            "overrides": redact_overrides(self.overrides),
             "duration_s": round(time.perf_counter() - self._t0, 3),
             **extra,
         }
-        write_json(self.job_dir / STATUS_FILE, payload)
+        write_json(self.job_dir / STATUS_FILE, redact(payload))
 
     def running(self) -> None:
         self._status("running")
@@ -75,6 +77,6 @@ class JobRecord:
         self._status(
             "failed",
             finished=_now(),
-            error=f"{type(error).__name__}: {error}",
-            traceback="".join(traceback.format_exception(error)),
+            error=scrub_text(f"{type(error).__name__}: {error}"),
+            traceback=scrub_text("".join(traceback.format_exception(error))),
         )

@@ -25,6 +25,8 @@ def write_summary(job_dir: Path, cfg: DictConfig, metrics: dict[str, Any]) -> Pa
         f"- model: {cfg.model.name} ({cfg.model.pretrained}, {cfg.model.pooling} pooling), "
         f"{cfg.trainer.max_epochs} epoch(s), seed {cfg.seed}",
         f"- generation: {cfg.gen.strategy}; regime: {cfg.regime}",
+        *_data_lines(metrics.get("data", {})),
+        *_generation_lines(metrics.get("generation", {})),
         "",
         "| test metric | value |",
         "| --- | --- |",
@@ -40,3 +42,32 @@ def write_summary(job_dir: Path, cfg: DictConfig, metrics: dict[str, Any]) -> Pa
     path = job_dir / "summary.md"
     path.write_text("\n".join(lines) + "\n")
     return path
+
+
+def _data_lines(data: dict[str, Any]) -> list[str]:
+    skipped = data.get("skipped_rows", 0)
+    if not skipped:
+        return []
+    kinds = ", ".join(f"{n} {kind}" for kind, n in sorted(data.get("skipped_by_kind", {}).items()))
+    where = (
+        f"; each with file, line and reason in `{data['load_report']}`"
+        if data.get("load_report")
+        else ""
+    )
+    return [f"- data: {skipped} malformed row(s) skipped ({kinds}){where}"]
+
+
+def _generation_lines(generation: dict[str, Any]) -> list[str]:
+    if "accepted" not in generation:
+        return []
+    line = (
+        f"- synthetic: {generation['accepted']} generated, {generation.get('rejected', 0)} "
+        f"rejected at generation"
+    )
+    if generation.get("missing"):
+        line += (
+            f"; {generation['missing']} of {generation.get('planned', '?')} planned samples "
+            f"missing ({generation.get('missing_fraction', 0):.1%}, allowed by "
+            f"gen.max_missing_fraction)"
+        )
+    return [line + "; every rejection with its stage and reason in `synthetic_rejected.jsonl`"]

@@ -36,6 +36,26 @@ class _StartRecorder(Callback):
         self.start_step = trainer.global_step
 
 
+class _BatchSeed(Callback):
+    """Reseeds every RNG before each training batch from (seed, epoch, batch index).
+
+    A batch's dropout masks then depend on nothing that ran before it (how many data loader
+    iterators were created, whether validation ran in this process), so a run resumed from
+    `last.ckpt` at an epoch boundary trains exactly as the uninterrupted run did: weights,
+    optimizer and scheduler come from the checkpoint, and the length-grouped batch order is
+    a function of seed and epoch."""
+
+    def __init__(self, seed: int) -> None:
+        self.seed = seed
+
+    def on_train_batch_start(
+        self, trainer: pl.Trainer, pl_module: pl.LightningModule, batch: Any, batch_idx: int
+    ) -> None:
+        entropy = [self.seed, trainer.current_epoch, batch_idx]
+        state = np.random.SeedSequence(entropy).generate_state(1)
+        pl.seed_everything(int(state[0]), workers=True, verbose=False)
+
+
 def _check_inputs(train: datasets.Dataset, taxonomy: Any) -> list[str]:
     labels = list(taxonomy.labels)
     widths = {len(row) for row in train["multi_hot"]}
@@ -130,7 +150,10 @@ def train_classifier(
     )
     start = _StartRecorder()
     trainer = build_trainer(
-        trainer_cfg, loggers=loggers, job_dir=job_dir, callbacks=[checkpoint, start]
+        trainer_cfg,
+        loggers=loggers,
+        job_dir=job_dir,
+        callbacks=[checkpoint, start, _BatchSeed(seed)],
     )
     last = checkpoint_dir / LAST_CHECKPOINT
     resume_from = str(last) if trainer_cfg.resume and last.exists() else None
