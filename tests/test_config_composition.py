@@ -15,7 +15,7 @@ from emoexp.paths import CONF_DIR
 
 register_configs()
 
-GROUPS = ["data", "model", "trainer", "logger", "gen", "llm", "explain", "filter", "eval"]
+GROUPS = ["data", "model", "trainer", "logger", "gen", "llm", "explain", "filter", "eval", "arm"]
 
 
 def options(group: str) -> list[str]:

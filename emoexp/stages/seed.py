@@ -14,11 +14,11 @@ from emoexp.cache.fingerprint import fingerprint
 from emoexp.data.config import DataConfig
 from emoexp.data.conversation import attach_context
 from emoexp.data.loading import load_corpus, map_corpus
-from emoexp.data.sampling import sample_per_class, sample_rows
+from emoexp.data.sampling import sample_rows, seed_sample
 from emoexp.data.taxonomy import Taxonomy, load_mapping
 
 # bump when loading or mapping code changes what a cached seed artifact would contain
-SEED_STAGE_VERSION = 1
+SEED_STAGE_VERSION = 2
 
 
 @dataclass
@@ -28,6 +28,8 @@ class SeedData:
     validation: datasets.Dataset
     test: datasets.Dataset
     summary: dict[str, Any]
+    # training rows left out of the seed set: the pool of the extra-real-data arm
+    reserve: datasets.Dataset | None = None
 
 
 def resolve_data_dir(data_dir: str) -> str:
@@ -53,18 +55,21 @@ def seed_stage(
             )
         train = splits["train"]
         if data_cfg.seed_size:
-            train = sample_per_class(train, taxonomy, data_cfg.seed_size, seed)
+            train = seed_sample(train, taxonomy, data_cfg.seed_size, seed, data_cfg.seed_sampling)
         train = sample_rows(train, data_cfg.max_train_rows, seed)
+        in_seed = set(train["id"])
         sampled = datasets.DatasetDict(
             train=train,
             validation=sample_rows(splits["validation"], data_cfg.max_eval_rows, seed),
             test=sample_rows(splits["test"], data_cfg.max_eval_rows, seed),
+            reserve=splits["train"].filter(lambda row: row["id"] not in in_seed),
         )
         sampled.save_to_disk(str(out / "splits"))
         report = corpus.report.to_dict()
         (out / "load_report.json").write_text(json.dumps(report, indent=2, default=str))
         return {
             "rows": {name: len(split) for name, split in sampled.items()},
+            "seed_sampling": data_cfg.seed_sampling if data_cfg.seed_size else "all",
             "skipped_rows": report["rows_skipped"],
             "skipped_by_kind": report.get("skipped_by_kind", {}),
             "mapping": mapping_stats,
@@ -78,4 +83,5 @@ def seed_stage(
         validation=splits["validation"],
         test=splits["test"],
         summary=store.summary("seed", key),
+        reserve=splits["reserve"],
     )
