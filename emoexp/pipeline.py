@@ -23,6 +23,7 @@ from emoexp.data.taxonomy import Taxonomy, load_taxonomy
 from emoexp.evaluation.zero_shot import evaluate_zero_shot
 from emoexp.llm.factory import build_backend
 from emoexp.metrics.multilabel import multilabel_metrics, tune_thresholds
+from emoexp.metrics.single_label import is_single_label, single_label_metrics
 from emoexp.stages.dry_run import dry_run_stage
 from emoexp.stages.explain import Explained, explain_stage
 from emoexp.stages.filter import filter_stage
@@ -270,6 +271,11 @@ def _evaluate(
         out["thresholds"] = dict(zip(labels, np.asarray(thresholds).tolist(), strict=True))
     test_probs = classifier.predict_proba(seed.test)
     out["test"] = multilabel_metrics(test_probs, targets_of(seed.test), labels, thresholds)
+    if is_single_label(targets_of(seed.test)):
+        # one emotion per row (MELD, EmoryNLP, DailyDialog): the figures their papers report
+        out["test"]["single_label"] = single_label_metrics(
+            test_probs, targets_of(seed.test), labels
+        )
     if cfg.eval.zero_shot:
         out["zero_shot"] = evaluate_zero_shot(
             classifier, cfg.eval, cfg.paths.data_dir, taxonomy, thresholds
