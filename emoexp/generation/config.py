@@ -87,6 +87,15 @@ class ConversationConfig:
     turns_max: int = 6
     # previous turns shown when a turn is generated on its own (plain-text mode)
     context_turns: int = 4
+    # share of all turns kept for `neutral_label` even when the label plan would give it
+    # fewer (fill_underrepresented gives a corpus' dominant neutral class none); 0 = the plan
+    neutral_share: float = 0.0
+    neutral_label: str = "neutral"
+    # who chooses each dialogue's emotion sequence: "plan" (the label plan's emotions
+    # shuffled into dialogues) or "llm" (the LLM proposes the arc for the setting; a reply
+    # naming too few known emotions keeps the planned arc, counted in the stats)
+    arc: str = "plan"
+    arc_template: str = "conversation_arc.v1"
     speaker_names: list[str] = field(
         default_factory=lambda: ["Alex", "Sam", "Jordan", "Maya", "Chris", "Priya", "Leo", "Nora"]
     )
