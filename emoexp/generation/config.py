@@ -38,6 +38,33 @@ class PersonaConfig:
         default_factory=lambda: ["16", "19", "23", "27", "31", "36", "42", "48", "55", "63", "71"]
     )
     genders: list[str] = field(default_factory=lambda: ["woman", "man", "non-binary person"])
+    # where the persona is from: the culture the background stage writes about
+    nationalities: list[str] = field(
+        default_factory=lambda: [
+            "the United States",
+            "Mexico",
+            "Brazil",
+            "Argentina",
+            "the United Kingdom",
+            "Ireland",
+            "Germany",
+            "Poland",
+            "Nigeria",
+            "Kenya",
+            "South Africa",
+            "Egypt",
+            "Turkey",
+            "India",
+            "Pakistan",
+            "the Philippines",
+            "Indonesia",
+            "Japan",
+            "South Korea",
+            "Australia",
+            "Canada",
+            "Jamaica",
+        ]
+    )
     occupations: list[str] = field(
         default_factory=lambda: [
             "nurse",
