@@ -17,6 +17,7 @@ import yaml
 from omegaconf import DictConfig, OmegaConf
 
 from emoexp.analysis.compare import analyze
+from emoexp.analysis.judge import judge_backend_config
 from emoexp.cache.artifacts import ArtifactStore
 from emoexp.data.sampling import matched_real_rows
 from emoexp.data.taxonomy import Taxonomy, load_taxonomy
@@ -200,10 +201,15 @@ def _run_stages(cfg: DictConfig, job_dir: Path, loggers: list) -> dict[str, Any]
             probs, targets_of(synthetic_test), list(taxonomy.labels)
         )
     if len(filtered.kept) and cfg.eval.analysis.enabled:
-        judge = None
+        judge, judge_is_generator = None, False
         if cfg.eval.analysis.judge_samples > 0:
-            judge = build_backend(cfg.llm, response_cache_path(store))
+            judge_cfg, judge_is_generator = judge_backend_config(
+                cfg.llm, cfg.eval.analysis.judge_llm
+            )
+            judge = build_backend(judge_cfg, response_cache_path(store))
         metrics["analysis"] = analyze(seed.train, filtered.kept, cfg.eval.analysis, judge)
+        if "judge" in metrics["analysis"]:
+            metrics["analysis"]["judge"]["judge_is_generator"] = judge_is_generator
 
     write_json(job_dir / METRICS_FILE, metrics)
     write_summary(job_dir, cfg, metrics)
