@@ -17,11 +17,14 @@ import yaml
 from omegaconf import DictConfig, OmegaConf
 
 from emoexp.analysis.compare import analyze
+from emoexp.analysis.judge import judge_backend_config
 from emoexp.cache.artifacts import ArtifactStore
+from emoexp.data.sampling import matched_real_rows
 from emoexp.data.taxonomy import Taxonomy, load_taxonomy
 from emoexp.evaluation.zero_shot import evaluate_zero_shot
 from emoexp.llm.factory import build_backend
 from emoexp.metrics.multilabel import multilabel_metrics, tune_thresholds
+from emoexp.metrics.single_label import is_single_label, single_label_metrics
 from emoexp.preflight import check_job
 from emoexp.stages.dry_run import dry_run_stage
 from emoexp.stages.explain import Explained, explain_stage
@@ -45,7 +48,7 @@ from emoexp.training.classifier import Classifier
 
 log = logging.getLogger(__name__)
 
-REGIMES = ("real", "synthetic", "real+synthetic")
+REGIMES = ("real", "synthetic", "real+synthetic", "real+real_extra")
 
 
 def targets_of(ds: datasets.Dataset) -> np.ndarray:
@@ -53,8 +56,17 @@ def targets_of(ds: datasets.Dataset) -> np.ndarray:
 
 
 def training_rows(
-    regime: str, real: datasets.Dataset, synthetic: datasets.Dataset
+    regime: str,
+    real: datasets.Dataset,
+    synthetic: datasets.Dataset,
+    extra_real: datasets.Dataset | None = None,
 ) -> datasets.Dataset:
+    """The rows the classifier trains on; `real+real_extra` swaps the synthetic rows for as
+    many real ones from outside the seed set (`extra_real`)."""
+    if regime == "real+real_extra":
+        if extra_real is None:
+            raise ValueError("regime=real+real_extra needs the extra real rows")
+        return datasets.concatenate_datasets([real, extra_real]) if len(extra_real) else real
     if regime == "real":
         return real
     if regime == "synthetic":
@@ -149,7 +161,7 @@ def _run_stages(cfg: DictConfig, job_dir: Path, loggers: list) -> dict[str, Any]
     if cfg.gen.strategy == "shap":
         explained = _explain(cfg, seed, taxonomy, store, job_dir)
         keywords, keywords_key = explained.keywords, explained.key
-        metrics["explain"] = {"artifact": str(explained.path)}
+        metrics["explain"] = explain_summary(explained)
 
     if cfg.dry_run:
         metrics["dry_run"] = dry_run_stage(cfg, seed, keywords, taxonomy, store, job_dir)
@@ -168,11 +180,17 @@ def _run_stages(cfg: DictConfig, job_dir: Path, loggers: list) -> dict[str, Any]
         export_rejections(job_dir / REJECTIONS_FILE, generated.rejected, filtered.rejected)
 
     synthetic_train, synthetic_test = holdout(filtered.kept, cfg.eval.synthetic_holdout, cfg.seed)
-    train_rows = training_rows(cfg.regime, seed.train, synthetic_train)
+    extra_real = None
+    if cfg.regime == "real+real_extra":
+        if seed.reserve is None:
+            raise ValueError("regime=real+real_extra needs the seed stage's reserve rows")
+        extra_real = matched_real_rows(seed.reserve, synthetic_train, taxonomy, cfg.seed)
+    train_rows = training_rows(cfg.regime, seed.train, synthetic_train, extra_real)
     trained = train_stage(
         train_rows,
         seed.validation,
-        [seed.key, filtered.key] if cfg.regime != "real" else [seed.key],
+        # the regime is part of the key: the same rows feed different training sets
+        [seed.key, filtered.key, cfg.regime] if cfg.regime != "real" else [seed.key],
         taxonomy,
         cfg.model,
         cfg.trainer,
@@ -188,6 +206,8 @@ def _run_stages(cfg: DictConfig, job_dir: Path, loggers: list) -> dict[str, Any]
         "key": trained.key,
         **trained.classifier.training,
     }
+    if extra_real is not None:
+        metrics["train"]["extra_real_rows"] = len(extra_real)
 
     metrics.update(_evaluate(cfg, trained.classifier, seed, taxonomy))
     if len(synthetic_test):
@@ -196,10 +216,15 @@ def _run_stages(cfg: DictConfig, job_dir: Path, loggers: list) -> dict[str, Any]
             probs, targets_of(synthetic_test), list(taxonomy.labels)
         )
     if len(filtered.kept) and cfg.eval.analysis.enabled:
-        judge = None
+        judge, judge_is_generator = None, False
         if cfg.eval.analysis.judge_samples > 0:
-            judge = build_backend(cfg.llm, response_cache_path(store))
+            judge_cfg, judge_is_generator = judge_backend_config(
+                cfg.llm, cfg.eval.analysis.judge_llm
+            )
+            judge = build_backend(judge_cfg, response_cache_path(store))
         metrics["analysis"] = analyze(seed.train, filtered.kept, cfg.eval.analysis, judge)
+        if "judge" in metrics["analysis"]:
+            metrics["analysis"]["judge"]["judge_is_generator"] = judge_is_generator
 
     write_json(job_dir / METRICS_FILE, metrics)
     write_summary(job_dir, cfg, metrics)
@@ -244,6 +269,31 @@ def _explain(
     )
 
 
+def explain_summary(explained: Explained) -> dict[str, Any]:
+    """What the keywords explain, and (partition) how far the fast surrogate agrees with the
+    fine-tuned classifier's keywords: the number that says whether the surrogate will do."""
+    metadata = explained.keywords.metadata
+    summary: dict[str, Any] = {
+        "artifact": str(explained.path),
+        "method": explained.keywords.method,
+        "explained_model": (
+            "fine-tuned classifier (Partition SHAP)"
+            if explained.keywords.method == "partition"
+            else "tf-idf + logistic-regression surrogate (LinearExplainer)"
+        ),
+        "empty_classes": list(explained.keywords.empty_classes),
+    }
+    agreement = metadata.get("agreement_with_surrogate")
+    if agreement:
+        summary["surrogate_agreement"] = {
+            key: value for key, value in agreement.items() if key != "classes"
+        }
+        summary["surrogate_agreement"]["per_class_jaccard"] = {
+            label: entry["jaccard"] for label, entry in agreement["classes"].items()
+        }
+    return summary
+
+
 def _evaluate(
     cfg: DictConfig, classifier: Classifier, seed: SeedData, taxonomy: Taxonomy
 ) -> dict[str, Any]:
@@ -257,6 +307,11 @@ def _evaluate(
         out["thresholds"] = dict(zip(labels, np.asarray(thresholds).tolist(), strict=True))
     test_probs = classifier.predict_proba(seed.test)
     out["test"] = multilabel_metrics(test_probs, targets_of(seed.test), labels, thresholds)
+    if is_single_label(targets_of(seed.test)):
+        # one emotion per row (MELD, EmoryNLP, DailyDialog): the figures their papers report
+        out["test"]["single_label"] = single_label_metrics(
+            test_probs, targets_of(seed.test), labels
+        )
     if cfg.eval.zero_shot:
         out["zero_shot"] = evaluate_zero_shot(
             classifier, cfg.eval, cfg.paths.data_dir, taxonomy, thresholds

@@ -76,7 +76,9 @@ class ScriptedJudge:
 @pytest.fixture(scope="module")
 def result(data_dir: Path) -> dict:
     real = _goemotions_rows(data_dir, 600)
-    cfg = AnalysisConfig(max_rows=500, self_bleu_samples=100, judge_samples=10)
+    cfg = AnalysisConfig(
+        max_rows=500, self_bleu_samples=100, judge_samples=10, embedder="tfidf_svd"
+    )
     judge = ScriptedJudge()
     out = analyze(real, _formulaic(300), cfg, backend=judge)
     out["_judge_requests"] = len(judge.requests)
@@ -125,7 +127,7 @@ def test_judge_needs_a_backend() -> None:
 
 
 def test_too_few_rows_skip_the_embedding_families() -> None:
-    out = analyze(_formulaic(10), _formulaic(2), AnalysisConfig())
+    out = analyze(_formulaic(10), _formulaic(2), AnalysisConfig(embedder="tfidf_svd"))
     assert "at least 4 rows" in out["diversity"]["skipped"]
     assert "at least 4 rows" in out["realism"]["skipped"]
     assert not math.isnan(out["linguistic"]["synthetic"]["overall"]["type_token_ratio"])

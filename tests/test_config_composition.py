@@ -72,3 +72,13 @@ def test_no_group_folder_is_missing_from_the_schema() -> None:
     for group in GROUPS:
         assert group in cfg, group
         assert Path(CONF_DIR / group).is_dir()
+
+
+@pytest.mark.parametrize("arm", options("arm"))
+def test_every_arm_sets_a_known_regime_and_a_matching_strategy(arm: str) -> None:
+    from emoexp.pipeline import REGIMES
+
+    cfg = compose_with([f"arm={arm}"])
+    assert cfg.regime in REGIMES
+    assert (cfg.gen.strategy == "none") == (cfg.regime == "real")
+    assert cfg.gen.strategy in arm or arm == "real"

@@ -17,6 +17,18 @@ from emoexp.paths import CONF_DIR, PROJECT_DIR
 register_configs()
 
 CPU_EXPERIMENTS = sorted(p.stem for p in (CONF_DIR / "experiment").glob("*_cpu.yaml"))
+# CI runs these whole: every synthetic arm keeps about 100 rows, so the report is a real,
+# if small, test of the protocol (about 15 minutes each on a loaded 2-core machine)
+WHOLE = {"shap_vs_naive_cpu"}
+# the rest at smoke size: every arm and stage runs end to end on a few generated rows, which
+# keeps the slow suite within an hour; their whole-size figures are in the README
+SMOKE = {
+    "erc_supplement_cpu": ["gen.samples_per_label=2"],
+    "filter_sensitivity_cpu": ["gen.samples_per_label=3"],
+    "persona_ablation_cpu": ["gen.samples_per_label=1", "eval.analysis.judge_samples=5"],
+}
+# "at least about 100 kept rows per arm": 10 % of them are held out as the synthetic test
+MIN_KEPT_ROWS = 90
 
 
 def test_every_protocol_has_a_cpu_size() -> None:
@@ -77,6 +89,7 @@ def test_cpu_size_runs_end_to_end(
             f"experiment={experiment}",
             "logger=none",
             f"hydra.sweep.dir={sweep}",
+            *([] if experiment in WHOLE else SMOKE.get(experiment, [])),
         ],
         cwd=PROJECT_DIR,
         env=env,
@@ -91,6 +104,24 @@ def test_cpu_size_runs_end_to_end(
     ]
     report = (sweep / "report.md").read_text()
     assert "test.ap_micro" in report or "zero_shot" in report
+    if experiment in WHOLE:
+        kept = kept_rows_per_job(sweep)
+        assert kept and all(rows >= MIN_KEPT_ROWS for rows in kept.values()), kept
+
+
+def kept_rows_per_job(sweep: Path) -> dict[str, int]:
+    """Synthetic rows the filters kept, per job that generated any."""
+    kept = {}
+    for path in sorted(sweep.glob("*/metrics.json")):
+        metrics = json.loads(path.read_text())
+        if "filter" in metrics:
+            kept[path.parent.name] = int(metrics["filter"]["kept_rows"])
+    return kept
+
+
+def test_whole_and_smoke_sizes_name_real_experiments() -> None:
+    assert set(SMOKE) | WHOLE <= set(CPU_EXPERIMENTS)
+    assert not set(SMOKE) & WHOLE
 
 
 @pytest.fixture(scope="module")

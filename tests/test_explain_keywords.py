@@ -155,6 +155,15 @@ def test_partition_explainer_finds_the_cue_and_reports_agreement(tmp_path: Path)
     saved = json.loads((tmp_path / "keywords.json").read_text())
     assert saved["metadata"]["surrogate_keywords"]["anger"][0][0] == "furious"
 
+    # what a job's metrics.json says: which model was explained, how far the surrogate agrees
+    from emoexp.pipeline import explain_summary
+    from emoexp.stages.explain import Explained
+
+    summary = explain_summary(Explained(key="k", keywords=keywords, path=tmp_path))
+    assert summary["explained_model"].startswith("fine-tuned classifier")
+    assert summary["surrogate_agreement"]["mean_jaccard"] == agreement["mean_jaccard"]
+    assert summary["surrogate_agreement"]["per_class_jaccard"]["anger"] > 0
+
 
 @pytest.mark.slow
 def test_partition_with_the_models_own_wordpiece_tokenizer(tmp_path: Path) -> None:

@@ -296,7 +296,13 @@ def test_persona_stages_in_provenance_and_batched(tmp_path: Path) -> None:
     ]
     for provenance in provenances(out.accepted):
         assert provenance["persona_stages"] == ["base", "background", "situation"]
-        assert set(provenance["persona"]) == {"age", "gender", "occupation", "personality"}
+        assert set(provenance["persona"]) == {
+            "age",
+            "gender",
+            "nationality",
+            "occupation",
+            "personality",
+        }
         assert provenance["background"].startswith("[persona_background.v1]")
         assert provenance["situation"].startswith("[persona_situation.v1]")
         assert provenance["template"] == "persona_text.v1"
@@ -305,6 +311,11 @@ def test_persona_stages_in_provenance_and_batched(tmp_path: Path) -> None:
             "situation": "persona_situation.v1",
             "text": "persona_text.v1",
         }
+    # the base persona carries a nationality, and every stage's prompt names it
+    nationality = provenances(out.accepted)[0]["persona"]["nationality"]
+    assert nationality in PersonaConfig().nationalities
+    assert f"from {nationality}" in last_user(backend.batches[0][0])
+    assert len({p["persona"]["nationality"] for p in provenances(out.accepted)}) > 5
     # later stages see the earlier stages' output
     text_prompt = last_user(backend.batches[2][0])
     assert "[persona_background.v1]" in text_prompt and "[persona_situation.v1]" in text_prompt

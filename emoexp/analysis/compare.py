@@ -112,9 +112,17 @@ def analyze(
             take = min(cfg.judge_samples, len(texts))
             return [texts[i] for i in rng.choice(len(texts), take, replace=False)]
 
+        real_scores = judge_human_likeness(backend, pick(real_rows["text"]))
+        synthetic_scores = judge_human_likeness(backend, pick(synth_rows["text"]))
         result["judge"] = {
-            "real": judge_human_likeness(backend, pick(real_rows["text"])),
-            "synthetic": judge_human_likeness(backend, pick(synth_rows["text"])),
+            "real": real_scores,
+            "synthetic": synthetic_scores,
+            # how this judge rates text people wrote: read the synthetic score against it
+            "calibration": {
+                "real_mean_score": real_scores["mean_score"],
+                "real_scored": real_scores["scored"],
+            },
+            "synthetic_minus_real": synthetic_scores["mean_score"] - real_scores["mean_score"],
         }
     result["seconds"] = round(time.perf_counter() - started, 3)
     return result

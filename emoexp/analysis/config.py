@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 
 @dataclass
@@ -11,8 +12,9 @@ class AnalysisConfig:
     # rows drawn from each side before measuring; the measures are corpus statistics, so a
     # few thousand rows give stable figures at a fraction of the cost
     max_rows: int = 2000
-    # "tfidf_svd" (fast, offline, any language) or "minilm" (the embedded MiniLM encoder)
-    embedder: str = "tfidf_svd"
+    # "minilm" (the embedded all-MiniLM-L6-v2: semantic geometry, English) or "tfidf_svd"
+    # (lexical, fast, any language)
+    embedder: str = "minilm"
     embedding_dim: int = 128
     # hypotheses scored for self-BLEU (each against every other sampled text)
     self_bleu_samples: int = 300
@@ -24,4 +26,7 @@ class AnalysisConfig:
     two_sample_folds: int = 5
     # ask the LLM backend to rate human-likeness of this many synthetic and real texts (0 = off)
     judge_samples: int = 0
+    # llm settings of the judge on top of the generator's (e.g. {backend: openai, model: ...,
+    # base_url: [...]}); empty = the generator judges, which the report flags
+    judge_llm: dict[str, Any] = field(default_factory=dict)
     seed: int = 0

@@ -1,7 +1,9 @@
 """An LLM's opinion of how human a text reads, as one more realism signal.
 
 Optional and coarse: a judge model has its own biases, so the same judge rates real texts
-beside the synthetic ones and the report shows both means, never the synthetic one alone.
+beside the synthetic ones and the report shows both means, never the synthetic one alone;
+the real texts' mean is the judge's calibration. The judge can be another backend and model
+than the generator (`eval.analysis.judge_llm`): a model rating its own text is no judge.
 """
 
 from __future__ import annotations
@@ -11,7 +13,10 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+from omegaconf import DictConfig, OmegaConf
 
+from emoexp.llm.config import LLMConfig
+from emoexp.llm.factory import as_llm_config
 from emoexp.llm.types import ChatRequest, LLMBackend
 
 JUDGE_TEMPLATE = "human_likeness_v1"
@@ -66,3 +71,23 @@ def judge_human_likeness(backend: LLMBackend, texts: Sequence[str]) -> dict[str,
         "mean_score": float(np.mean(scores)) if scores else float("nan"),
         "histogram": {str(k): scores.count(k) for k in range(1, 11)},
     }
+
+
+def judge_backend_config(
+    generator: LLMConfig | DictConfig, overrides: dict[str, Any] | DictConfig
+) -> tuple[LLMConfig, bool]:
+    """The judge's LLM settings: the generator's with `overrides` on top (e.g. another
+    backend, model and base_url), and whether the judge is still the generator's model."""
+    base = OmegaConf.structured(as_llm_config(generator))
+    plain = (
+        OmegaConf.to_container(overrides, resolve=True)
+        if isinstance(overrides, DictConfig)
+        else dict(overrides)
+    )
+    unknown = sorted(set(plain) - set(LLMConfig.__dataclass_fields__))  # type: ignore[arg-type]
+    if unknown:
+        raise ValueError(f"eval.analysis.judge_llm has unknown llm keys: {unknown}")
+    judge = as_llm_config(OmegaConf.to_container(OmegaConf.merge(base, plain), resolve=True))  # type: ignore[arg-type]
+    generator_cfg = as_llm_config(generator)
+    same = (judge.backend, judge.model) == (generator_cfg.backend, generator_cfg.model)
+    return judge, same

@@ -29,6 +29,10 @@ class DataConfig:
     bad_rows: str = "skip"
     # real training examples per class, stratified; null keeps every training row
     seed_size: int | None = None
+    # how the seed set is drawn: "per_class" (up to seed_size rows of each class, rarest
+    # first) or "natural" (seed_size x classes rows at the corpus' own label distribution,
+    # so under-represented classes stay under-represented)
+    seed_sampling: str = "per_class"
     # a random cap on training rows after seed sampling; null keeps all
     max_train_rows: int | None = 5000
     # cap on evaluation rows (validation and test); null keeps all

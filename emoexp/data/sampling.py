@@ -96,6 +96,69 @@ def sample_per_class(
     return stratified_sample(ds, taxonomy, seed_size, seed).dataset
 
 
+SEED_SAMPLINGS = ("per_class", "natural")
+
+
+def natural_sample(
+    ds: datasets.Dataset, taxonomy: Taxonomy, seed_size: int, seed: int
+) -> datasets.Dataset:
+    """`seed_size` x classes labelled rows drawn at random: the same budget as per-class
+    sampling, but the corpus' own label distribution, so its rare classes stay rare."""
+    if seed_size < 1:
+        raise ValueError(f"seed_size must be positive, got {seed_size}")
+    labelled = [row for row, labels in enumerate(column_values(ds, "labels")) if labels]
+    take = min(seed_size * len(taxonomy), len(labelled))
+    return ds.select(sorted(random.Random(seed).sample(labelled, take)))
+
+
+def seed_sample(
+    ds: datasets.Dataset, taxonomy: Taxonomy, seed_size: int, seed: int, strategy: str
+) -> datasets.Dataset:
+    """The seed set: `per_class` (up to seed_size rows per class, rarest first) or
+    `natural` (the same number of rows at the corpus' label distribution)."""
+    if strategy == "per_class":
+        return sample_per_class(ds, taxonomy, seed_size, seed)
+    if strategy == "natural":
+        return natural_sample(ds, taxonomy, seed_size, seed)
+    raise ValueError(f"data.seed_sampling must be one of {SEED_SAMPLINGS}; got {strategy!r}")
+
+
+def matched_real_rows(
+    reserve: datasets.Dataset, synthetic: datasets.Dataset, taxonomy: Taxonomy, seed: int
+) -> datasets.Dataset:
+    """As many real rows from `reserve` as `synthetic` has, each carrying the first label of
+    one synthetic row where the reserve still has such a row (else any unused row).
+
+    This is the arm that asks whether the synthetic rows beat the same amount of extra real
+    data aimed at the same classes.
+    """
+    wanted = [labels[0] for labels in column_values(synthetic, "labels") if labels]
+    wanted += [""] * (len(synthetic) - len(wanted))
+    if len(wanted) > len(reserve):
+        raise ValueError(
+            f"only {len(reserve)} real rows are left outside the seed set; "
+            f"{len(wanted)} are needed to match the synthetic rows"
+        )
+    rng = random.Random(seed)
+    by_label: dict[str, list[int]] = {label: [] for label in taxonomy.labels}
+    order = list(range(len(reserve)))
+    rng.shuffle(order)
+    reserve_labels = column_values(reserve, "labels")
+    for row in order:
+        if reserve_labels[row]:
+            by_label.setdefault(reserve_labels[row][0], []).append(row)
+    used: set[int] = set()
+    chosen: list[int] = []
+    for label in wanted:
+        pool = by_label.get(label, [])
+        while pool and pool[-1] in used:
+            pool.pop()
+        row = pool.pop() if pool else next(r for r in order if r not in used)
+        used.add(row)
+        chosen.append(row)
+    return reserve.select(sorted(chosen))
+
+
 def sample_rows(ds: datasets.Dataset, n: int | None, seed: int) -> datasets.Dataset:
     """A seeded random subset of n rows in input order; `ds` itself when n is None or >= len."""
     if n is None or n >= len(ds):

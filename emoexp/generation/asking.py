@@ -68,9 +68,12 @@ class GenStats:
     rejections: Counter[str] = field(default_factory=Counter)
     stage_requests: Counter[str] = field(default_factory=Counter)
     notes: list[str] = field(default_factory=list)
+    # a strategy's own counts (e.g. where dialogue emotion arcs came from)
+    details: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return {
+            **self.details,
             "requests": self.requests,
             "cached": self.cached,
             "llm_errors": self.llm_errors,

@@ -38,6 +38,33 @@ class PersonaConfig:
         default_factory=lambda: ["16", "19", "23", "27", "31", "36", "42", "48", "55", "63", "71"]
     )
     genders: list[str] = field(default_factory=lambda: ["woman", "man", "non-binary person"])
+    # where the persona is from: the culture the background stage writes about
+    nationalities: list[str] = field(
+        default_factory=lambda: [
+            "the United States",
+            "Mexico",
+            "Brazil",
+            "Argentina",
+            "the United Kingdom",
+            "Ireland",
+            "Germany",
+            "Poland",
+            "Nigeria",
+            "Kenya",
+            "South Africa",
+            "Egypt",
+            "Turkey",
+            "India",
+            "Pakistan",
+            "the Philippines",
+            "Indonesia",
+            "Japan",
+            "South Korea",
+            "Australia",
+            "Canada",
+            "Jamaica",
+        ]
+    )
     occupations: list[str] = field(
         default_factory=lambda: [
             "nurse",
@@ -87,6 +114,15 @@ class ConversationConfig:
     turns_max: int = 6
     # previous turns shown when a turn is generated on its own (plain-text mode)
     context_turns: int = 4
+    # share of all turns kept for `neutral_label` even when the label plan would give it
+    # fewer (fill_underrepresented gives a corpus' dominant neutral class none); 0 = the plan
+    neutral_share: float = 0.0
+    neutral_label: str = "neutral"
+    # who chooses each dialogue's emotion sequence: "plan" (the label plan's emotions
+    # shuffled into dialogues) or "llm" (the LLM proposes the arc for the setting; a reply
+    # naming too few known emotions keeps the planned arc, counted in the stats)
+    arc: str = "plan"
+    arc_template: str = "conversation_arc.v1"
     speaker_names: list[str] = field(
         default_factory=lambda: ["Alex", "Sam", "Jordan", "Maya", "Chris", "Priya", "Leo", "Nora"]
     )

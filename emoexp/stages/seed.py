@@ -22,11 +22,11 @@ from emoexp.data.config import DataConfig
 from emoexp.data.conversation import attach_context
 from emoexp.data.loading import LoadedCorpus, load_corpus, local_root, map_corpus
 from emoexp.data.report import DataError
-from emoexp.data.sampling import sample_per_class, sample_rows
+from emoexp.data.sampling import sample_rows, seed_sample
 from emoexp.data.taxonomy import Taxonomy, load_mapping
 
 # bump when loading or mapping code changes what a cached seed artifact would contain
-SEED_STAGE_VERSION = 2
+SEED_STAGE_VERSION = 3
 # where the corpus sits, not what it holds (its files' contents enter the key instead)
 LOCATION_ONLY = ("path", "folder")
 SPLIT_FILES = {"train": "train_file", "validation": "validation_file", "test": "test_file"}
@@ -41,6 +41,8 @@ class SeedData:
     validation: datasets.Dataset
     test: datasets.Dataset
     summary: dict[str, Any]
+    # training rows left out of the seed set: the pool of the extra-real-data arm
+    reserve: datasets.Dataset | None = None
 
 
 def resolve_data_dir(data_dir: str) -> str:
@@ -71,18 +73,21 @@ def seed_stage(
         require_rows(corpus, splits)
         train = splits["train"]
         if data_cfg.seed_size:
-            train = sample_per_class(train, taxonomy, data_cfg.seed_size, seed)
+            train = seed_sample(train, taxonomy, data_cfg.seed_size, seed, data_cfg.seed_sampling)
         train = sample_rows(train, data_cfg.max_train_rows, seed)
+        in_seed = set(train["id"])
         sampled = datasets.DatasetDict(
             train=train,
             validation=sample_rows(splits["validation"], data_cfg.max_eval_rows, seed),
             test=sample_rows(splits["test"], data_cfg.max_eval_rows, seed),
+            reserve=splits["train"].filter(lambda row: row["id"] not in in_seed),
         )
         sampled.save_to_disk(str(out / "splits"))
         report = corpus.report.to_dict()
         (out / "load_report.json").write_text(json.dumps(report, indent=2, default=str))
         return {
             "rows": {name: len(split) for name, split in sampled.items()},
+            "seed_sampling": data_cfg.seed_sampling if data_cfg.seed_size else "all",
             "skipped_rows": report["rows_skipped"],
             "skipped_by_kind": report.get("skipped_by_kind", {}),
             "mapping": mapping_stats,
@@ -105,6 +110,7 @@ def seed_stage(
         validation=splits["validation"],
         test=splits["test"],
         summary={**summary, "load_report": str(path / "load_report.json")},
+        reserve=splits["reserve"],
     )
 
 

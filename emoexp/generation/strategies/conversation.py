@@ -1,7 +1,9 @@
 """Whole dialogues between two or more speakers, one emotion per utterance.
 
 The label plan is a pool of utterance emotions (uniform, like the seed set, or filling the
-seed set's rare classes) shuffled into dialogues of `turns_min`..`turns_max` turns. Plain-text
+seed set's rare classes, optionally keeping a share of neutral turns) shuffled into dialogues
+of `turns_min`..`turns_max` turns; with `arc: llm` the LLM proposes each dialogue's emotion
+sequence instead, and the plan only sets lengths, speakers and settings. Plain-text
 mode asks for one utterance per request with the previous turns as context, all dialogues'
 turn t in one batch, which works even with a 135M model (or, with `plain_mode: lines`, a
 whole dialogue as "Name: utterance" lines). JSON mode asks a capable model for the whole
@@ -10,15 +12,16 @@ dialogue as a list of {speaker, text, emotion} in one request.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
 from emoexp.data.schema import NO_TURN, Row
 from emoexp.generation.asking import Answer, Reader
 from emoexp.generation.context import GenerationContext
-from emoexp.generation.planning import primary_label_counts
+from emoexp.generation.planning import largest_remainder, primary_label_counts
 from emoexp.generation.prompts import PromptTemplate, load_template
-from emoexp.generation.replies import Parsed, read_dialogue_lines, read_json_dialogue
+from emoexp.generation.replies import Parsed, read_dialogue_lines, read_json_dialogue, reject
 
 
 @dataclass
@@ -31,6 +34,8 @@ class DialoguePlan:
     turns: list[tuple[str, str]]
     # (speaker, text, emotion, answer provenance) per accepted turn
     done: list[tuple[str, str, str, dict[str, Any]]] = field(default_factory=list)
+    # "plan" or "llm": who chose the emotion of each turn
+    arc_source: str = "plan"
 
 
 def _validate(ctx: GenerationContext) -> None:
@@ -49,6 +54,12 @@ def _validate(ctx: GenerationContext) -> None:
         )
     if not cfg.settings:
         raise ValueError("gen.conversation.settings is empty")
+    if cfg.arc not in ("plan", "llm"):
+        raise ValueError(f"gen.conversation.arc must be plan or llm, got {cfg.arc!r}")
+    if not 0.0 <= cfg.neutral_share < 1.0:
+        raise ValueError(
+            f"gen.conversation.neutral_share must be within [0, 1), got {cfg.neutral_share}"
+        )
     if cfg.plain_mode not in ("turns", "lines"):
         raise ValueError(
             f"gen.conversation.plain_mode must be turns or lines, got {cfg.plain_mode!r}"
@@ -74,6 +85,7 @@ def plan_dialogues(ctx: GenerationContext) -> list[DialoguePlan]:
     """Shuffle the planned utterance emotions into dialogues with speakers and a setting."""
     cfg = ctx.cfg.conversation
     counts = primary_label_counts(ctx.cfg, ctx.taxonomy.labels, ctx.seed)
+    counts = keep_neutral_share(counts, cfg.neutral_label, cfg.neutral_share)
     emotions = [label for label in ctx.taxonomy.labels for _ in range(counts[label])]
     ctx.rng.shuffle(emotions)
     plans: list[DialoguePlan] = []
@@ -95,6 +107,66 @@ def plan_dialogues(ctx: GenerationContext) -> list[DialoguePlan]:
         )
         position += length
     return plans
+
+
+def keep_neutral_share(counts: dict[str, int], neutral: str, share: float) -> dict[str, int]:
+    """At least `share` of all turns for the neutral class, the rest split among the other
+    classes as the plan had them: real conversations are mostly neutral turns, and a
+    dialogue where every line is emotional reads like no dialogue of the benchmark."""
+    if share <= 0 or neutral not in counts:
+        return counts
+    total = sum(counts.values())
+    target = round(total * share)
+    if counts[neutral] >= target:
+        return counts
+    others = {label: float(count) for label, count in counts.items() if label != neutral}
+    rest = largest_remainder(total - target, others)
+    return {label: target if label == neutral else rest[label] for label in counts}
+
+
+def _arc_reader(labels: tuple[str, ...], length: int) -> Reader:
+    """The first `length` known emotion names of the reply, in order."""
+    by_name = {label.lower(): label for label in labels}
+    names = "|".join(re.escape(name) for name in sorted(by_name, key=len, reverse=True))
+    pattern = re.compile(rf"(?<![\w-])({names})(?![\w-])", re.IGNORECASE)
+
+    def read(raw: str, truncated: bool | None) -> Parsed[Any]:
+        found = [by_name[match.group(1).lower()] for match in pattern.finditer(raw)]
+        if len(found) < length:
+            return reject("arc_too_short", f"{len(found)} of {length} emotions named")
+        return Parsed(found[:length])
+
+    return read
+
+
+def propose_arcs(ctx: GenerationContext, plans: list[DialoguePlan]) -> None:
+    """Ask the LLM for each dialogue's emotion sequence; keep the planned one where the
+    reply names too few emotions of the taxonomy. Counts go to the stats as `arcs`."""
+    template = load_template(ctx.cfg.conversation.arc_template)
+    labels = tuple(ctx.taxonomy.labels)
+    requests = [
+        ctx.request(
+            template,
+            structured=False,
+            setting_sentence=_setting_sentence(plan),
+            turn_count=len(plan.turns),
+            label_list=", ".join(labels),
+        )
+        for plan in plans
+    ]
+    readers = [_arc_reader(labels, len(plan.turns)) for plan in plans]
+    from_llm = 0
+    for plan, answer in zip(plans, ctx.ask(requests, readers, "arc"), strict=True):
+        if answer.ok:
+            speakers = [speaker for speaker, _ in plan.turns]
+            plan.turns = list(zip(speakers, answer.value, strict=True))
+            plan.arc_source = "llm"
+            from_llm += 1
+    ctx.stats.details["arcs"] = {
+        "dialogues": len(plans),
+        "from_llm": from_llm,
+        "from_plan": len(plans) - from_llm,
+    }
 
 
 def _setting_sentence(plan: DialoguePlan) -> str:
@@ -119,6 +191,7 @@ def _dialogue_provenance(
         "dialogue": plan.number,
         "setting": plan.setting,
         "speakers": plan.speakers,
+        "arc_source": plan.arc_source,
         "planned_turns": [{"speaker": s, "emotion": e} for s, e in plan.turns],
     }
 
@@ -288,6 +361,8 @@ def run_conversation(ctx: GenerationContext) -> tuple[list[Row], list[Row]]:
     _validate(ctx)
     cfg = ctx.cfg.conversation
     plans = plan_dialogues(ctx)
+    if cfg.arc == "llm":
+        propose_arcs(ctx, plans)
     language = ctx.get_language(ctx.language).code
     if not ctx.structured and cfg.plain_mode == "turns":
         return _turn_by_turn(ctx, plans, load_template(cfg.template), language)

@@ -1,5 +1,5 @@
-"""Persona-based prompting in stages: a sampled base persona (age, gender, occupation,
-personality), an LLM-written socio-cultural background, an LLM-written situation that
+"""Persona-based prompting in stages: a sampled base persona (age, gender, nationality,
+occupation, personality), an LLM-written socio-cultural background, an LLM-written situation that
 causes the target emotions, and finally the text in the persona's voice.
 
 Each stage's output is kept in the row's provenance, and each of the first three stages can
@@ -21,12 +21,13 @@ STAGES = ("base", "background", "situation")
 
 def sample_persona(ctx: GenerationContext) -> dict[str, str]:
     pools = ctx.cfg.persona
-    for name in ("ages", "genders", "occupations", "personality_types"):
+    for name in ("ages", "genders", "nationalities", "occupations", "personality_types"):
         if not getattr(pools, name):
             raise ValueError(f"gen.persona.{name} is empty; the base stage samples from it")
     return {
         "age": ctx.rng.choice(pools.ages),
         "gender": ctx.rng.choice(pools.genders),
+        "nationality": ctx.rng.choice(pools.nationalities),
         "occupation": ctx.rng.choice(pools.occupations),
         "personality": ctx.rng.choice(pools.personality_types),
     }
@@ -35,8 +36,9 @@ def sample_persona(ctx: GenerationContext) -> dict[str, str]:
 def describe_persona(persona: dict[str, str] | None) -> str:
     if not persona:
         return "a person"
+    origin = f" from {persona['nationality']}" if persona.get("nationality") else ""
     return (
-        f"a {persona['age']}-year-old {persona['gender']} "
+        f"a {persona['age']}-year-old {persona['gender']}{origin} "
         f"({persona['occupation']}; {persona['personality']})"
     )
 
