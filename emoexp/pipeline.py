@@ -22,6 +22,7 @@ from emoexp.data.taxonomy import Taxonomy, load_taxonomy
 from emoexp.evaluation.zero_shot import evaluate_zero_shot
 from emoexp.llm.factory import build_backend
 from emoexp.metrics.multilabel import multilabel_metrics, tune_thresholds
+from emoexp.models.languages import covered_languages
 from emoexp.stages.dry_run import dry_run_stage
 from emoexp.stages.explain import Explained, explain_stage
 from emoexp.stages.filter import filter_stage
@@ -229,9 +230,23 @@ def _evaluate(
     out["test"] = multilabel_metrics(test_probs, targets_of(seed.test), labels, thresholds)
     if cfg.eval.zero_shot:
         out["zero_shot"] = evaluate_zero_shot(
-            classifier, cfg.eval, cfg.paths.data_dir, taxonomy, thresholds
+            classifier,
+            cfg.eval,
+            cfg.paths.data_dir,
+            taxonomy,
+            thresholds,
+            training_corpus=(cfg.data.name, cfg.data.language),
+            encoder_languages=covered_languages(cfg.model.languages, _training_languages(cfg)),
         )
     return out
+
+
+def _training_languages(cfg: DictConfig) -> set[str]:
+    """The real data's language, plus the generated languages when synthetic rows train."""
+    languages = {str(cfg.data.language)}
+    if cfg.regime != "real" and cfg.gen.strategy == "multilingual":
+        languages |= {str(code) for code in cfg.gen.multilingual.languages}
+    return languages
 
 
 def export_rows(path: Path, rows: datasets.Dataset) -> None:
