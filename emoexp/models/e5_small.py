@@ -314,3 +314,50 @@ def mean_pool(hidden: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tenso
     """Average of the token states under the mask: how E5 was trained to pool."""
     mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
     return (hidden * mask).sum(1) / mask.sum(1).clamp(min=1.0)
+
+
+QUERY_PREFIX = "query: "
+
+
+class E5Embedder:
+    """Sentence embeddings from the converted folder: "query: " prefix, mean pooling, L2
+    norm, as the model card prescribes. Texts are batched by length to avoid padding."""
+
+    def __init__(self, folder: Path | None = None, batch_size: int = 64, max_length: int = 128):
+        from transformers import AutoModel, AutoTokenizer
+
+        self.folder = folder or prepare_e5_small()
+        self.tokenizer = AutoTokenizer.from_pretrained(self.folder)
+        self.model = AutoModel.from_pretrained(self.folder, dtype=torch.float32).eval()
+        self.batch_size = batch_size
+        self.max_length = max_length
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        out = np.zeros((len(texts), self.model.config.hidden_size), dtype=np.float32)
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        with torch.inference_mode():
+            for start in range(0, len(order), self.batch_size):
+                rows = order[start : start + self.batch_size]
+                batch = self.tokenizer(
+                    [QUERY_PREFIX + texts[i] for i in rows],
+                    padding=True,
+                    truncation=True,
+                    max_length=self.max_length,
+                    return_tensors="pt",
+                )
+                hidden = self.model(**batch).last_hidden_state
+                pooled = torch.nn.functional.normalize(
+                    mean_pool(hidden, batch["attention_mask"]), dim=-1
+                )
+                out[rows] = pooled.numpy()
+        return out
+
+
+_EMBEDDERS: dict[str, E5Embedder] = {}
+
+
+def shared_embedder(variant: str = "original") -> E5Embedder:
+    """One loaded embedder per process (loading costs a few seconds)."""
+    if variant not in _EMBEDDERS:
+        _EMBEDDERS[variant] = E5Embedder(prepare_e5_small(variant))
+    return _EMBEDDERS[variant]
