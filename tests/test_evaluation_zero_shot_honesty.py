@@ -18,7 +18,10 @@ from emoexp.evaluation.zero_shot import CHANCE_NOTE, data_config, evaluate_zero_
 from emoexp.tracking.summary import write_summary
 
 EMO11 = load_taxonomy("emo11")
-HEADER = "ID\tTweet\tanger\tanticipation\tdisgust\tfear\tjoy\tlove\toptimism\tpessimism\tsadness\tsurprise\ttrust"
+SEMEVAL_LABELS = (
+    "anger anticipation disgust fear joy love optimism pessimism sadness surprise trust"
+)
+HEADER = "\t".join(["ID", "Tweet", *SEMEVAL_LABELS.split()])
 # hand-written Arabic tweets in the official SemEval-2018 E-c layout (the real files may not
 # be redistributed): anger, joy, sadness, fear, and one with no emotion
 ARABIC_ROWS = [

