@@ -25,6 +25,7 @@ from emoexp.evaluation.zero_shot import evaluate_zero_shot
 from emoexp.llm.factory import build_backend
 from emoexp.metrics.multilabel import multilabel_metrics, tune_thresholds
 from emoexp.metrics.single_label import is_single_label, single_label_metrics
+from emoexp.models.languages import covered_languages
 from emoexp.preflight import check_job
 from emoexp.stages.dry_run import dry_run_stage
 from emoexp.stages.explain import Explained, explain_stage
@@ -314,9 +315,23 @@ def _evaluate(
         )
     if cfg.eval.zero_shot:
         out["zero_shot"] = evaluate_zero_shot(
-            classifier, cfg.eval, cfg.paths.data_dir, taxonomy, thresholds
+            classifier,
+            cfg.eval,
+            cfg.paths.data_dir,
+            taxonomy,
+            thresholds,
+            training_corpus=(cfg.data.name, cfg.data.language),
+            encoder_languages=covered_languages(cfg.model.languages, _training_languages(cfg)),
         )
     return out
+
+
+def _training_languages(cfg: DictConfig) -> set[str]:
+    """The real data's language, plus the generated languages when synthetic rows train."""
+    languages = {str(cfg.data.language)}
+    if cfg.regime != "real" and cfg.gen.strategy == "multilingual":
+        languages |= {str(code) for code in cfg.gen.multilingual.languages}
+    return languages
 
 
 def export_rows(path: Path, rows: datasets.Dataset) -> None:

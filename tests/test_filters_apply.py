@@ -82,7 +82,17 @@ def default_config() -> FilterConfig:
     merged = OmegaConf.merge(
         OmegaConf.structured(FilterConfig), OmegaConf.load(CONF_DIR / "filter" / "default.yaml")
     )
+    # the TF-IDF judge keeps these tests fast; the multilingual encoder judge is exercised in
+    # test_filters_multilingual.py
+    merged.label_consistency.scorer = "tfidf"
     return merged  # type: ignore[return-value]
+
+
+def fast_config() -> FilterConfig:
+    """The schema defaults with the TF-IDF label-consistency judge."""
+    cfg = FilterConfig()
+    cfg.label_consistency.scorer = "tfidf"
+    return cfg
 
 
 def test_every_row_is_accounted_for_with_its_verdicts(
@@ -149,7 +159,7 @@ def test_every_row_is_accounted_for_with_its_verdicts(
 def test_label_consistency_sweep_reuses_scores_and_is_monotone(
     emo11: datasets.DatasetDict, seed: datasets.Dataset, taxonomy: Taxonomy
 ) -> None:
-    only_consistency = FilterConfig()
+    only_consistency = fast_config()
     for name in FILTER_ORDER:
         getattr(only_consistency, name).enabled = name == "label_consistency"
     items = real_rows(emo11["train"], 32000, 400)
@@ -185,7 +195,7 @@ def test_label_consistency_sweep_reuses_scores_and_is_monotone(
 def test_scores_round_trip_and_guard_against_other_rows(
     emo11: datasets.DatasetDict, seed: datasets.Dataset, taxonomy: Taxonomy, tmp_path: Path
 ) -> None:
-    cfg = FilterConfig()
+    cfg = fast_config()
     synthetic = as_synthetic(taxonomy, real_rows(emo11["train"], 34000, 60))
     test = emo11["test"].select(range(1000))
     context = FilterContext(taxonomy=taxonomy, seed=seed, reference={"test": test})
@@ -198,7 +208,7 @@ def test_scores_round_trip_and_guard_against_other_rows(
     assert first.kept["provenance"] == again.kept["provenance"]
     with pytest.raises(ValueError, match="ids differ"):
         decide(cfg, synthetic.select(range(10)), loaded)
-    changed = FilterConfig()
+    changed = fast_config()
     changed.dedup.num_perm = 64
     assert scoring_key(changed) != scores.key
     changed.judge.enabled = True
@@ -235,7 +245,7 @@ class FakeJudge:
 def test_judge_scores_parses_and_records_unparsable_replies(
     seed: datasets.Dataset, taxonomy: Taxonomy
 ) -> None:
-    cfg = FilterConfig()
+    cfg = fast_config()
     for name in FILTER_ORDER:
         getattr(cfg, name).enabled = name == "judge"
     items = [
@@ -292,13 +302,13 @@ def test_disabled_filters_keep_everything_and_say_so(taxonomy: Taxonomy, tmp_pat
 def test_label_consistency_needs_the_seed(taxonomy: Taxonomy) -> None:
     synthetic = as_synthetic(taxonomy, [("I am happy", ["joy"])])
     with pytest.raises(ValueError, match="needs the real seed set"):
-        apply_filters(FilterConfig(), synthetic, FilterContext(taxonomy=taxonomy))
+        apply_filters(fast_config(), synthetic, FilterContext(taxonomy=taxonomy))
 
 
 def test_an_empty_synthetic_set_gives_an_empty_consistent_report(
     seed: datasets.Dataset, taxonomy: Taxonomy
 ) -> None:
-    output = apply_filters(FilterConfig(), rows_to_dataset([]), FilterContext(taxonomy, seed))
+    output = apply_filters(fast_config(), rows_to_dataset([]), FilterContext(taxonomy, seed))
     assert len(output.kept) == len(output.rejected) == 0
     assert output.report["input_rows"] == 0
     assert all(entry["failed"] == 0 for entry in output.report["per_filter"].values())

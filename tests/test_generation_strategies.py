@@ -553,7 +553,7 @@ def test_multilingual_rows_carry_language_and_one_to_three_labels(tmp_path: Path
         name = {"de": "German", "sw": "Swahili"}[record["language"]]
         assert name in prompt
         assert provenance_of(record)["cultural_context"] in prompt
-        assert provenance_of(record)["template"] == "multilingual.v1"
+        assert provenance_of(record)["template"] == "multilingual.v2"
 
 
 def test_multilingual_json_checks_the_stated_language(tmp_path: Path) -> None:

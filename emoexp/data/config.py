@@ -37,6 +37,9 @@ class DataConfig:
     max_train_rows: int | None = 5000
     # cap on evaluation rows (validation and test); null keeps all
     max_eval_rows: int | None = None
+    # splits the local loaders read (zero-shot scoring reads only the test split, so a corpus
+    # with only its test file on disk can still be scored)
+    read_splits: list[str] = field(default_factory=lambda: ["train", "validation", "test"])
     # preceding turns of a conversation given to the encoder as context
     context_window: int = 0
     # file per split, absolute or relative to the corpus folder; empty keeps the loader's

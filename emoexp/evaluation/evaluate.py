@@ -92,15 +92,21 @@ def score_set(
     return result
 
 
+RANKING_METRICS = ("ap_micro", "lrap", "auroc_micro")
+
+
 def evaluate(
     classifier: ProbabilityModel,
     test_sets: Mapping[str, datasets.Dataset | EvalSet | SkippedSet],
     taxonomy: Taxonomy,
     thresholds: np.ndarray | None = None,
+    without: Sequence[str] = (),
 ) -> dict[str, dict[str, Any]]:
     """Metrics per named set. Plain Datasets are scored on every label; EvalSets on their
     labels; SkippedSets come back as {"skipped": reason}. `thresholds` are per-class cut-offs
-    over the whole taxonomy (tuned on validation), used for the `@tuned` figures."""
+    over the whole taxonomy (tuned on validation), used for the `@tuned` figures. For each
+    label in `without` the ranking metrics are also given with that label left out, under
+    "without_<label>" (a frequent neutral class can carry AP-micro and LRAP alone)."""
     results: dict[str, dict[str, Any]] = {}
     for name, entry in test_sets.items():
         if isinstance(entry, SkippedSet):
@@ -130,5 +136,13 @@ def evaluate(
             probs, targets, taxonomy, eval_set.labels, thresholds, eval_set.single_label
         )
         metrics["predict_seconds"] = round(seconds, 3)
+        scored = list(eval_set.labels or taxonomy.labels)
+        for label in without:
+            rest = [other for other in scored if other != label]
+            if label in scored and rest:
+                reduced = score_set(probs, targets, taxonomy, rest, thresholds)
+                metrics[f"without_{label}"] = {
+                    key: reduced[key] for key in RANKING_METRICS if key in reduced
+                }
         results[name] = {**eval_set.info, **metrics}
     return results

@@ -3,13 +3,18 @@
 Each set is a `data/` option read by the same loaders as training data. Only the labels the
 set's mapping can produce are scored; the rest of the model's labels are reported as
 ignored. A set whose files are not on this machine (several have licenses that forbid
-copying them) is reported as skipped with the loader's reason unless `require_all` is set.
+copying them) is reported as skipped with the loader's reason unless `require_all` is set;
+so is one that is only partly on disk. Only the test split is read.
+
+Every scored set says what its figures mean: its language and whether the encoder was
+pretrained on it (`trained_language`: false means the figures are at chance level, not
+zero-shot transfer), and whether it is the training corpus itself (`in_domain`).
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +24,7 @@ from omegaconf import OmegaConf
 
 from emoexp.data.config import DataConfig
 from emoexp.data.loading import load_corpus, map_corpus
-from emoexp.data.report import CorpusNotFoundError
+from emoexp.data.report import CorpusNotFoundError, DataError
 from emoexp.data.sampling import sample_rows
 from emoexp.data.taxonomy import DROP, KEEP_EMPTY, LabelMapping, Taxonomy, load_mapping
 from emoexp.evaluation.config import EvalConfig
@@ -58,6 +63,7 @@ def producible_labels(mapping: LabelMapping, target: Taxonomy) -> tuple[str, ...
 
 def _load_one(name: str, data_dir: str | Path, target: Taxonomy, max_rows: int | None) -> EvalSet:
     cfg = data_config(name)
+    cfg.read_splits = ["test"]
     corpus = load_corpus(cfg, str(data_dir))
     if "test" not in corpus.splits or len(corpus.splits["test"]) == 0:
         raise CorpusNotFoundError(f"{name}: the corpus has no test split")
@@ -70,6 +76,7 @@ def _load_one(name: str, data_dir: str | Path, target: Taxonomy, max_rows: int |
     report = corpus.report.to_dict()
     info: dict[str, Any] = {
         "source": name,
+        "corpus": cfg.name,
         "source_taxonomy": cfg.source_taxonomy,
         "language": cfg.language,
         "rows": len(test),
@@ -99,7 +106,7 @@ def load_zero_shot_sets(
     for name in names:
         try:
             sets[name] = _load_one(name, data_dir, target_taxonomy, max_rows)
-        except (CorpusNotFoundError, FileNotFoundError) as error:
+        except (CorpusNotFoundError, FileNotFoundError, DataError) as error:
             reason = f"{type(error).__name__}: {error}"
             if require_all:
                 raise ZeroShotSetError(
@@ -111,15 +118,39 @@ def load_zero_shot_sets(
     return sets
 
 
+NEUTRAL = "neutral"
+CHANCE_NOTE = "the encoder was not pretrained on this language: figures are at chance level"
+
+
 def evaluate_zero_shot(
     classifier: ProbabilityModel,
     cfg: EvalConfig,
     data_dir: str | Path,
     taxonomy: Taxonomy,
     thresholds: np.ndarray | None = None,
+    *,
+    training_corpus: tuple[str, str] | None = None,
+    encoder_languages: Collection[str] | None = None,
 ) -> dict[str, dict[str, Any]]:
-    """`eval.zero_shot` loaded, mapped and scored: the `zero_shot` block of metrics.json."""
+    """`eval.zero_shot` loaded, mapped and scored: the `zero_shot` block of metrics.json.
+
+    `training_corpus` is the (loader name, language) of the training data: that set is
+    marked in-domain. `encoder_languages` are the languages the encoder was pretrained on;
+    a set in another language is marked `trained_language: false` with a note.
+    """
     sets = load_zero_shot_sets(
         cfg.zero_shot, data_dir, taxonomy, cfg.zero_shot_max_rows, cfg.require_all
     )
-    return evaluate(classifier, sets, taxonomy, thresholds)
+    without = (NEUTRAL,) if NEUTRAL in taxonomy.labels else ()
+    results = evaluate(classifier, sets, taxonomy, thresholds, without=without)
+    for name, result in results.items():
+        if "skipped" in result and "source" not in result:
+            continue
+        language = str(result.get("language", ""))
+        result["in_domain"] = training_corpus == (result.get("corpus"), language)
+        if encoder_languages is not None:
+            result["trained_language"] = language in encoder_languages
+            if not result["trained_language"]:
+                result["note"] = CHANCE_NOTE
+                log.warning("zero-shot set %s (%s): %s", name, language, CHANCE_NOTE)
+    return results

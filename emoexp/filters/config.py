@@ -41,6 +41,9 @@ class LeakageFilterConfig:
     # (threshold) a short text whose own-label words make up at least this share of its
     # tokens is mostly the label word ("Angry. So angry.")
     short_min_share: float = 0.34
+    # languages the lexicon and the self-report rule are written for; rows in others are
+    # kept and counted as "not_applied:<code>" in the filter report
+    languages: list[str] = field(default_factory=lambda: ["en"])
 
 
 @dataclass
@@ -82,8 +85,19 @@ class LabelConsistencyFilterConfig:
     enabled: bool = True
     # keep a row whose intended labels have no seed example to judge them by
     keep_unscorable: bool = True
+    # what judges a row: "encoder" = logistic regression per label on multilingual E5
+    # embeddings of the seed rows (works in every language of the encoder, and is
+    # independent of the TF-IDF surrogate that picks the SHAP keywords); "tfidf" = that
+    # surrogate (English words only: other languages score near zero)
+    scorer: str = "encoder"
+    # seed rows the encoder scorer is fitted on (a random sample above this; null: all)
+    max_seed_rows: int | None = 1000
+    # inverse regularisation strength of the encoder scorer's logistic regressions
+    encoder_c: float = 0.3
+    # a language's rows are centred on their own mean when it has at least this many
+    min_language_rows: int = 10
     min_df: int = 2
-    # the TF-IDF + logistic-regression surrogate trained on the seed rows
+    # the TF-IDF + logistic-regression surrogate trained on the seed rows (scorer=tfidf)
     surrogate: SurrogateConfig = field(default_factory=SurrogateConfig)
 
 

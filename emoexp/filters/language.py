@@ -17,7 +17,7 @@ from lingua import IsoCode639_1, Language, LanguageDetector, LanguageDetectorBui
 
 from emoexp.filters.base import PASS, FilterContext, Measurement, TwoStepFilter, Verdict, column
 from emoexp.filters.config import LanguageFilterConfig
-from emoexp.filters.text import words
+from emoexp.filters.text import token_count
 
 
 def lingua_language(code: str) -> Language | None:
@@ -64,7 +64,7 @@ class LanguageFilter(TwoStepFilter):
         measurements = []
         for text, code in zip(column(ds, "text"), asked_codes, strict=True):
             asked = lingua_language(code)
-            detail: dict[str, Any] = {"asked": code, "words": len(words(text))}
+            detail: dict[str, Any] = {"asked": code, "words": token_count(text)}
             if asked is None:
                 detail["unsupported"] = True
                 measurements.append(Measurement(score=None, detail=detail))

@@ -67,7 +67,7 @@ class LeakageFilter(TwoStepFilter):
         self.patterns: dict[str, re.Pattern[str]] = {}
 
     def scoring_config(self) -> dict[str, Any]:
-        return {"lexicon": self.lexicon}
+        return {"lexicon": self.lexicon, "languages": sorted(self.cfg.languages)}
 
     def label_words(self, label: str) -> tuple[list[str], bool]:
         """The words naming `label`, and whether the label had no lexicon entry."""
@@ -104,9 +104,14 @@ class LeakageFilter(TwoStepFilter):
         return Measurement(score=1.0 if self_report else round(share, 4), detail=detail)
 
     def score(self, ds: datasets.Dataset, context: FilterContext) -> list[Measurement]:
+        texts, labels = column(ds, "text"), column(ds, "labels")
+        languages = column(ds, "language") if "language" in ds.column_names else ["en"] * len(ds)
+        known = {code.lower() for code in self.cfg.languages}
         return [
-            self.measure(text, labels)
-            for text, labels in zip(column(ds, "text"), column(ds, "labels"), strict=True)
+            self.measure(text, row_labels)
+            if str(language or "en").lower() in known
+            else Measurement(score=None, detail={"not_applied": str(language).lower()})
+            for text, row_labels, language in zip(texts, labels, languages, strict=True)
         ]
 
     def decide(
@@ -116,6 +121,10 @@ class LeakageFilter(TwoStepFilter):
         for measurement in measurements:
             detail = measurement.detail
             reason = PASS
+            if "not_applied" in detail:
+                # no lexicon for the row's language: kept, and counted in the report
+                verdicts.append(Verdict(True, None, f"not_applied:{detail['not_applied']}"))
+                continue
             if "self_report" in detail:
                 reason = "names_own_emotion"
             elif (

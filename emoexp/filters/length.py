@@ -9,7 +9,7 @@ import datasets
 
 from emoexp.filters.base import PASS, FilterContext, Measurement, TwoStepFilter, Verdict, column
 from emoexp.filters.config import LengthFilterConfig
-from emoexp.filters.text import words
+from emoexp.filters.text import token_count
 
 
 class LengthFilter(TwoStepFilter):
@@ -23,7 +23,7 @@ class LengthFilter(TwoStepFilter):
 
     def score(self, ds: datasets.Dataset, context: FilterContext) -> list[Measurement]:
         return [
-            Measurement(score=float(len(words(text))), detail={"chars": len(text.strip())})
+            Measurement(score=float(token_count(text)), detail={"chars": len(text.strip())})
             for text in column(ds, "text")
         ]
 

@@ -142,7 +142,10 @@ class ConversationConfig:
 
 @dataclass
 class MultilingualConfig:
-    template: str = "multilingual.v1"
+    template: str = "multilingual.v2"
+    # pools of situations, topics, registers, names and emotion names sampled per request
+    # (same YAML layout as emoexp/generation/cultural_pools.yaml); empty = the built-in one
+    pools_file: str = ""
     # ISO 639-1 codes from the language table (emoexp/generation/languages.yaml);
     # each language gets the full per-label plan
     languages: list[str] = field(default_factory=lambda: ["en", "de", "es", "hi", "sw"])

@@ -83,7 +83,19 @@ def _summary(
         "labels_per_sample": {str(k): v for k, v in sorted(per_label_count.items())},
         "languages": dict(Counter(row.language for row in accepted)),
         "templates": templates,
+        "distinct_prompts_per_language": _distinct_prompts([*accepted, *rejected]),
     }
+
+
+def _distinct_prompts(rows: Sequence[Row]) -> dict[str, int]:
+    """How many different prompts each language received (strategies that record a
+    `prompt_sha` in provenance): a cultural adaptation that varies nothing shows up as 1."""
+    prompts: dict[str, set[str]] = {}
+    for row in rows:
+        sha = row.provenance.get("prompt_sha")
+        if sha:
+            prompts.setdefault(row.language, set()).add(str(sha))
+    return {language: len(shas) for language, shas in sorted(prompts.items())}
 
 
 def generate(

@@ -34,6 +34,7 @@ import threading
 import time
 import urllib.request
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
@@ -42,6 +43,8 @@ from aiohttp import web
 from emoexp.llm.echo import echo_reply, last_user_message
 
 log = logging.getLogger(__name__)
+# (messages as (role, content) pairs, the request's seed, whether JSON was asked for) -> reply
+ReplyFunction = Callable[[list[tuple[str, str]], Any, bool], str]
 
 
 @dataclass
@@ -197,8 +200,10 @@ def batch_line_reply(
 class _ChatApp:
     """The request handlers; all state is touched only from the server's event loop."""
 
-    def __init__(self, faults: Faults) -> None:
+    def __init__(self, faults: Faults, reply: ReplyFunction | None = None) -> None:
         self.faults = faults
+        # what a chat request is answered with (default: the deterministic echo)
+        self.reply = reply or echo_reply
         self.stats = ServerStats()
         self.attempts: Counter[str] = Counter()
         self.random = random.Random(faults.seed)
@@ -309,7 +314,7 @@ class _ChatApp:
             )
 
         structured = body.get("response_format") is not None
-        content = echo_reply(messages, body.get("seed"), structured)
+        content = self.reply(messages, body.get("seed"), structured)
         if faults.p_prose and self.random.random() < faults.p_prose:
             content = f"Sure! Here is what you asked for:\n```json\n{content}\n```\nHope it helps."
         response = web.json_response(completion_body(str(body.get("model", "")), content, prompt))
@@ -586,10 +591,12 @@ def _public(batch: dict[str, Any]) -> dict[str, Any]:
 class LoopbackServer:
     """The chat server in a background thread of this process; a context manager."""
 
-    def __init__(self, faults: Faults | None = None, port: int = 0) -> None:
+    def __init__(
+        self, faults: Faults | None = None, port: int = 0, reply: ReplyFunction | None = None
+    ) -> None:
         self.faults = faults or Faults()
         self._requested_port = port
-        self._app = _ChatApp(self.faults)
+        self._app = _ChatApp(self.faults, reply)
         self._loop: asyncio.AbstractEventLoop | None = None
         self._runner: web.AppRunner | None = None
         self._thread: threading.Thread | None = None

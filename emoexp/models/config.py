@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 
 @dataclass
@@ -27,5 +27,9 @@ class ModelConfig:
     # keep the word-embedding matrix fixed (a large share of the weights of multilingual
     # encoders; freezing it makes CPU fine-tuning several times faster)
     freeze_embeddings: bool = False
+    # languages the checkpoint was pretrained on (ISO codes; "xlmr" and "mbert" stand for
+    # those models' pretraining sets; empty: the languages of the run's training data).
+    # Zero-shot figures in other languages are flagged as at chance.
+    languages: list[str] = field(default_factory=lambda: ["en"])
     # vocabulary size of the WordPiece tokenizer trained on the fly for the "tiny" model
     tiny_vocab_size: int = 2000

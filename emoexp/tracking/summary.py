@@ -36,9 +36,12 @@ def write_summary(job_dir: Path, cfg: DictConfig, metrics: dict[str, Any]) -> Pa
     if absent:
         lines += ["", f"Classes with no positives in the test set (left out of macro averages): "
                   f"{', '.join(absent)}"]  # fmt: skip
-    for name, result in (metrics.get("zero_shot") or {}).items():
-        if isinstance(result, dict) and "ap_micro" in result:
-            lines.append(f"- zero-shot {name}: AP-micro {_fmt(result['ap_micro'])}")
+    zero_shot = metrics.get("zero_shot") or {}
+    if zero_shot:
+        lines += ["", "Human-annotated sets (zero-shot unless marked in-domain):"]
+    for name, result in zero_shot.items():
+        if isinstance(result, dict):
+            lines.append(_zero_shot_line(name, result))
     path = job_dir / "summary.md"
     path.write_text("\n".join(lines) + "\n")
     return path
@@ -71,3 +74,31 @@ def _generation_lines(generation: dict[str, Any]) -> list[str]:
             f"gen.max_missing_fraction)"
         )
     return [line + "; every rejection with its stage and reason in `synthetic_rejected.jsonl`"]
+
+
+def _zero_shot_line(name: str, result: dict[str, Any]) -> str:
+    """One set's headline figures with what they mean: in-domain or zero-shot, its language,
+    and a warning when the encoder was never pretrained on that language."""
+    if "ap_micro" not in result:
+        return f"- {name}: skipped ({result.get('skipped', 'not scored')})"
+    kind = "in-domain" if result.get("in_domain") else "zero-shot"
+    language = result.get("language", "?")
+    figures = ", ".join(
+        f"{label} {_fmt(result[key])}"
+        for key, label in (
+            ("ap_micro", "AP-micro"),
+            ("lrap", "LRAP"),
+            ("auroc_micro", "AUROC-micro"),
+        )
+        if key in result
+    )
+    rows = result.get("n_samples", result.get("rows", "?"))
+    line = f"- {name} ({kind}, {language}, n={rows}): {figures}"
+    without = result.get("without_neutral")
+    if isinstance(without, dict) and without:
+        line += "; without neutral: " + ", ".join(
+            f"{key} {_fmt(value)}" for key, value in without.items()
+        )
+    if result.get("trained_language") is False:
+        line += f" **[{language}: not a language of the encoder; figures at chance level]**"
+    return line

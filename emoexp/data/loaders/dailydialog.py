@@ -6,6 +6,11 @@ of the other; the emotion line has one code 0..6 per utterance (0 no emotion, 1 
 2 disgust, 3 fear, 4 happiness, 5 sadness, 6 surprise: the taxonomy's order). A folder
 holding dialogues_text.txt and dialogues_emotion.txt (the release's whole-corpus names)
 is read too. Text keeps the release's tokenisation (spaces before punctuation).
+
+`data.train_file` / `validation_file` / `test_file` override a split's file. A file whose
+lines are tab-separated `speaker<TAB>utterance<TAB>emotion` (a blank line between dialogues,
+an optional header; emotion as a code 0..6 or a name) is read in that layout, the one common
+in ERC code; `<split>.tsv` in the corpus folder is found without an override.
 """
 
 from __future__ import annotations
@@ -16,7 +21,14 @@ import datasets
 
 from emoexp.data.builder import CorpusBuilder
 from emoexp.data.config import DataConfig
-from emoexp.data.loaders.common import class_names, hub_location, require_columns
+from emoexp.data.loaders.common import (
+    class_names,
+    configured_file,
+    hub_location,
+    require_columns,
+    require_file,
+    split_path,
+)
 from emoexp.data.report import DataError
 from emoexp.data.textio import line_count, read_lines
 
@@ -36,12 +48,105 @@ def split_files(root: Path, split: str) -> tuple[Path, Path]:
     raise DataError(f"DailyDialog {split} files not found in {folder}; tried {tried}")
 
 
+def emotion_file_for(text_file: Path) -> Path:
+    """The release's emotion file beside a dialogues text file (`dialogues_<x>` ->
+    `dialogues_emotion_<x>`, `dialogues_text` -> `dialogues_emotion`)."""
+    name = text_file.name
+    if name == "dialogues_text.txt":
+        return text_file.with_name("dialogues_emotion.txt")
+    if name.startswith("dialogues_"):
+        return text_file.with_name("dialogues_emotion_" + name[len("dialogues_") :])
+    return text_file.with_name(f"{text_file.stem}_emotion{text_file.suffix}")
+
+
+def is_tab_separated(path: Path, encoding: str) -> bool:
+    """True when the first non-blank line has speaker, utterance and emotion fields."""
+    with path.open(encoding=encoding, errors="replace") as handle:
+        for line in handle:
+            if line.strip():
+                return line.count("\t") == 2
+    return False
+
+
 def read_local(root: Path, cfg: DataConfig, builder: CorpusBuilder) -> None:
     for split in ("train", "validation", "test"):
-        text_file, emotion_file = split_files(root, split)
-        builder.report.add_file(split, str(text_file))
+        if split not in cfg.read_splits:
+            continue
+        if configured_file(cfg, split):
+            path = require_file(split_path(root, cfg, split, ""), f"DailyDialog {split} file")
+        elif (root / f"{split}.tsv").is_file():
+            path = root / f"{split}.tsv"
+        else:
+            path = split_files(root, split)[0]
+        builder.report.add_file(split, str(path))
+        if is_tab_separated(path, cfg.encoding):
+            read_tab_separated(path, split, cfg, builder)
+            continue
+        emotion_file = require_file(emotion_file_for(path), f"DailyDialog {split} emotion file")
         builder.report.add_file(split, str(emotion_file))
-        read_pair(text_file, emotion_file, split, cfg, builder)
+        read_pair(path, emotion_file, split, cfg, builder)
+
+
+# names used for the release's labels in ERC code and on the hub
+LABEL_ALIASES = {
+    "neutral": "no_emotion",
+    "no emotion": "no_emotion",
+    "none": "no_emotion",
+    "happy": "happiness",
+    "joy": "happiness",
+    "sad": "sadness",
+    "angry": "anger",
+    "fearful": "fear",
+    "disgusted": "disgust",
+    "surprised": "surprise",
+}
+HEADER = ("speaker", "utterance", "emotion")
+
+
+def label_name(value: str, names: tuple[str, ...]) -> str:
+    """A code 0..6, a taxonomy name or a common alias, as the taxonomy's name (unknown
+    values come back unchanged, for the builder to reject with its reason)."""
+    value = value.strip()
+    if value.isdigit() and int(value) < len(names):
+        return names[int(value)]
+    lowered = value.lower()
+    return LABEL_ALIASES.get(lowered, lowered)
+
+
+def read_tab_separated(path: Path, split: str, cfg: DataConfig, builder: CorpusBuilder) -> None:
+    file = str(path)
+    names = tuple(builder.taxonomy.labels)
+    dialogue, turn = 0, 0
+    for number, line in read_lines(path, builder.report, cfg.encoding):
+        if not line.strip():
+            if turn:  # a blank line closes the dialogue; repeated blank lines close nothing
+                dialogue, turn = dialogue + 1, 0
+            continue
+        fields = line.split("\t")
+        if len(fields) != 3:
+            builder.reject(
+                file,
+                number,
+                "wrong_columns",
+                f"expected 3 tab-separated fields (speaker, utterance, emotion), found "
+                f"{len(fields)}",
+            )
+            continue
+        if tuple(f.strip().lower() for f in fields) == HEADER:
+            continue
+        speaker, text, label = fields
+        builder.add(
+            split,
+            file,
+            number,
+            row_id=f"{builder.source}:{split}:d{dialogue}_u{turn}",
+            text=text.strip(),
+            labels=[label_name(label, names)],
+            dialogue_id=f"{builder.source}:{split}:d{dialogue}",
+            turn=turn,
+            speaker=speaker.strip(),
+        )
+        turn += 1
 
 
 def read_pair(

@@ -44,6 +44,8 @@ def split_file(root: Path, cfg: DataConfig, split: str) -> Path:
 
 def read_local(root: Path, cfg: DataConfig, builder: CorpusBuilder) -> None:
     for split in DEFAULT_FILES:
+        if split not in cfg.read_splits:
+            continue
         path = split_file(root, cfg, split)
         builder.report.add_file(split, str(path))
         if path.suffix == ".json":

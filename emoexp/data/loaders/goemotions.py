@@ -45,6 +45,8 @@ def release_labels(root: Path, builder: CorpusBuilder) -> tuple[str, ...]:
 def read_local(root: Path, cfg: DataConfig, builder: CorpusBuilder) -> None:
     names = release_labels(root, builder)
     for split, default in DEFAULT_FILES.items():
+        if split not in cfg.read_splits:
+            continue
         path = require_file(split_path(root, cfg, split, default), f"GoEmotions {split} file")
         builder.report.add_file(split, str(path))
         read_file(path, split, names, cfg, builder)

@@ -33,6 +33,8 @@ KEPT = ["Sentiment", "Season", "Episode"]
 
 def read_local(root: Path, cfg: DataConfig, builder: CorpusBuilder) -> None:
     for split, default in DEFAULT_FILES.items():
+        if split not in cfg.read_splits:
+            continue
         path = require_file(split_path(root, cfg, split, default), f"MELD {split} file")
         builder.report.add_file(split, str(path))
         read_file(path, split, cfg, builder)

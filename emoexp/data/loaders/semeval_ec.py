@@ -36,6 +36,8 @@ def default_file(language: str, split: str) -> str:
 
 def read_local(root: Path, cfg: DataConfig, builder: CorpusBuilder) -> None:
     for split in SPLIT_TAGS:
+        if split not in cfg.read_splits:
+            continue
         default = default_file(cfg.language, split)
         path = require_file(split_path(root, cfg, split, default), f"SemEval E-c {split} file")
         builder.report.add_file(split, str(path))

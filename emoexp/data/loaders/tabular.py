@@ -57,6 +57,8 @@ def read_local(root: Path, cfg: DataConfig, builder: CorpusBuilder) -> None:
         if not name:
             builder.report.missing_splits.append(split)
             continue
+        if split not in cfg.read_splits:
+            continue
         path = Path(name).expanduser()
         path = require_file(path if path.is_absolute() else root / path, f"{split} file")
         builder.report.add_file(split, str(path))

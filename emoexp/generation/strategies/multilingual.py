@@ -1,11 +1,17 @@
 """Culturally adapted multilingual prompting: each language's prompt carries a short hint
-about its speakers' everyday frames, so texts are written natively rather than translated,
-and samples carry one to `gen.max_labels_per_sample` emotions."""
+about its speakers' everyday frames and a setting drawn per request (situation, topic,
+register, first name; emotion names in the language where known), so texts are written
+natively rather than translated and a language's prompts are not all alike. Samples carry
+one to `gen.max_labels_per_sample` emotions."""
 
 from __future__ import annotations
 
+import hashlib
+import json
+
 from emoexp.data.schema import Row
 from emoexp.generation.context import GenerationContext, SampleDraft
+from emoexp.generation.culture import native_emotions, sample_setting
 from emoexp.generation.planning import plan_label_sets
 from emoexp.generation.prompts import load_template
 
@@ -21,17 +27,25 @@ def run_multilingual(ctx: GenerationContext) -> tuple[list[Row], list[Row]]:
     requests = []
     for language in languages:
         for labels in plan_label_sets(ctx.cfg, ctx.taxonomy.labels, ctx.seed, ctx.rng):
-            drafts.append(
-                SampleDraft(
-                    len(drafts), labels, language.code, {"cultural_context": language.context}
-                )
+            setting = sample_setting(language.code, ctx.rng, cfg.pools_file or None)
+            native = native_emotions(language.code, labels, cfg.pools_file or None)
+            request = ctx.request(
+                template,
+                structured=ctx.structured,
+                json_schema=ctx.sample_schema(with_language=True),
+                **ctx.common_values(labels, language),
+                **setting,
+                emotions_native=f" ({native})" if native and language.code != "en" else "",
             )
-            requests.append(
-                ctx.request(
-                    template,
-                    structured=ctx.structured,
-                    json_schema=ctx.sample_schema(with_language=True),
-                    **ctx.common_values(labels, language),
-                )
-            )
+            prompt_sha = hashlib.sha256(
+                json.dumps(request.messages, ensure_ascii=False, default=str).encode()
+            ).hexdigest()[:16]
+            provenance = {
+                "cultural_context": language.context,
+                "cultural_setting": setting,
+                "native_emotions": native,
+                "prompt_sha": prompt_sha,
+            }
+            drafts.append(SampleDraft(len(drafts), labels, language.code, provenance))
+            requests.append(request)
     return ctx.finish_samples(drafts, requests)
