@@ -17,6 +17,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import datasets
+from loopback import Faults, LoopbackServer
 
 from emoexp.cache.artifacts import ArtifactStore
 from emoexp.data.schema import Row, rows_to_dataset
@@ -24,7 +25,6 @@ from emoexp.data.taxonomy import load_taxonomy
 from emoexp.generation.completeness import IncompleteGenerationError
 from emoexp.generation.config import GenConfig
 from emoexp.llm.config import LLMConfig
-from emoexp.llm.loopback_server import Faults, LoopbackServer
 from emoexp.stages.generate import generate_stage
 from emoexp.stages.seed import SeedData
 

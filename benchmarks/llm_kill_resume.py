@@ -23,10 +23,11 @@ import tempfile
 import time
 from pathlib import Path
 
+from loopback import Faults, LoopbackServer
+
 from emoexp.llm.cache import ResponseCache
 from emoexp.llm.config import LLMConfig
 from emoexp.llm.keys import request_key
-from emoexp.llm.loopback_server import Faults, LoopbackServer
 from emoexp.llm.types import ChatRequest
 
 

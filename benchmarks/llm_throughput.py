@@ -20,10 +20,11 @@ import tempfile
 import time
 from pathlib import Path
 
+from loopback import Faults, LoopbackServerProcess
+
 from emoexp.llm.cache import ResponseCache
 from emoexp.llm.config import LLMConfig
 from emoexp.llm.engine import OpenAICompatibleBackend
-from emoexp.llm.loopback_server import Faults, LoopbackServerProcess
 from emoexp.llm.types import ChatRequest
 
 

@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 import pytest
+from helpers.loopback_server import LoopbackServer
 from hydra import compose, initialize_config_dir
 from omegaconf import DictConfig
 
@@ -17,7 +18,6 @@ from emoexp.config.schema import register_configs
 from emoexp.config.values import ConfigValueError, check_values, value_problems
 from emoexp.llm.config import base_urls
 from emoexp.llm.factory import build_backend
-from emoexp.llm.loopback_server import LoopbackServer
 from emoexp.llm.types import ChatRequest
 from emoexp.paths import CONF_DIR
 

@@ -14,6 +14,7 @@ from typing import Any
 import datasets
 import pytest
 import yaml
+from helpers.loopback_server import LoopbackServer
 
 from emoexp.data.config import DataConfig
 from emoexp.data.loading import load_corpus, map_corpus
@@ -31,7 +32,6 @@ from emoexp.generation.config import MultilingualConfig
 from emoexp.generation.languages import load_languages
 from emoexp.llm.config import LLMConfig
 from emoexp.llm.factory import build_backend
-from emoexp.llm.loopback_server import LoopbackServer
 
 EMO11 = load_taxonomy("emo11")
 POSTS: dict[str, dict[str, str]] = yaml.safe_load(

@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from helpers.loopback_server import Faults, LoopbackServer
 
 from emoexp.cache.artifacts import ArtifactStore
 from emoexp.data.schema import Row, rows_to_dataset
@@ -13,7 +14,6 @@ from emoexp.data.taxonomy import load_taxonomy
 from emoexp.generation.completeness import IncompleteGenerationError
 from emoexp.generation.config import GenConfig
 from emoexp.llm.config import LLMConfig
-from emoexp.llm.loopback_server import Faults, LoopbackServer
 from emoexp.stages.generate import generate_stage
 from emoexp.stages.seed import SeedData
 

@@ -15,6 +15,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from helpers.loopback_server import Faults, LoopbackServer
 
 from emoexp.llm import batch_ledger
 from emoexp.llm.batch import OpenAIBatchBackend, online_equivalent
@@ -25,7 +26,6 @@ from emoexp.llm.echo import echo_reply
 from emoexp.llm.engine import OpenAICompatibleBackend
 from emoexp.llm.factory import build_backend
 from emoexp.llm.keys import derived_seed, request_key
-from emoexp.llm.loopback_server import Faults, LoopbackServer
 from emoexp.llm.types import ChatRequest
 from emoexp.paths import PROJECT_DIR
 

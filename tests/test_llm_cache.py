@@ -7,11 +7,11 @@ import threading
 from pathlib import Path
 
 import pytest
+from helpers.loopback_server import Faults, LoopbackServer
 
 from emoexp.llm.cache import ResponseCache
 from emoexp.llm.config import LLMConfig
 from emoexp.llm.engine import OpenAICompatibleBackend
-from emoexp.llm.loopback_server import Faults, LoopbackServer
 from emoexp.llm.types import ChatRequest
 
 

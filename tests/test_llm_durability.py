@@ -10,10 +10,11 @@ import sys
 import time
 from pathlib import Path
 
+from helpers.loopback_server import Faults, LoopbackServer
+
 from emoexp.llm.cache import ResponseCache
 from emoexp.llm.config import LLMConfig
 from emoexp.llm.keys import request_key
-from emoexp.llm.loopback_server import Faults, LoopbackServer
 from emoexp.llm.types import ChatRequest
 from emoexp.paths import PROJECT_DIR
 

@@ -7,13 +7,13 @@ import time
 from pathlib import Path
 
 import pytest
+from helpers.loopback_server import Faults, LoopbackServer
 
 from emoexp.llm.cache import ResponseCache
 from emoexp.llm.config import LLMConfig
 from emoexp.llm.echo import echo_reply
 from emoexp.llm.engine import OpenAICompatibleBackend, parse_retry_after
 from emoexp.llm.keys import request_key
-from emoexp.llm.loopback_server import Faults, LoopbackServer
 from emoexp.llm.parsing import extract_json
 from emoexp.llm.types import ChatRequest
 

@@ -12,12 +12,12 @@ import time
 from pathlib import Path
 
 import pytest
+from helpers.loopback_server import LoopbackServer
 from hydra import compose, initialize_config_dir
 from omegaconf import DictConfig
 
 from emoexp import preflight as pf
 from emoexp.config.schema import register_configs
-from emoexp.llm.loopback_server import LoopbackServer
 from emoexp.paths import CONF_DIR
 
 register_configs()

@@ -10,12 +10,12 @@ import shutil
 from pathlib import Path
 
 import pytest
+from helpers.loopback_server import Faults, LoopbackServer
 from hydra import compose, initialize_config_dir
 from omegaconf import DictConfig, open_dict
 
 from emoexp.config.schema import register_configs
 from emoexp.generation.completeness import IncompleteGenerationError
-from emoexp.llm.loopback_server import Faults, LoopbackServer
 from emoexp.paths import CONF_DIR
 from emoexp.pipeline import run
 

@@ -11,11 +11,11 @@ import sys
 from pathlib import Path
 
 import pytest
+from helpers.loopback_server import Faults, LoopbackServer
 from hydra import compose, initialize_config_dir
 from omegaconf import open_dict
 
 from emoexp.config.schema import register_configs
-from emoexp.llm.loopback_server import Faults, LoopbackServer
 from emoexp.paths import CONF_DIR, PROJECT_DIR
 from emoexp.pipeline import run
 from emoexp.tracking.redact import REDACTED, redact_overrides, scrub_text

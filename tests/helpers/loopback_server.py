@@ -14,7 +14,7 @@ most requests it ever held at once, and reports them at GET /_stats.
 
 Run in a background thread (`with LoopbackServer(Faults(...)) as server:`) or, so that a
 benchmark's client has a core to itself, as a process:
-`python -m emoexp.llm.loopback_server --latency 0.2` (prints `LISTENING <port>`), wrapped by
+`python tests/helpers/loopback_server.py --latency 0.2` (prints `LISTENING <port>`), wrapped by
 `LoopbackServerProcess`.
 """
 
@@ -695,7 +695,7 @@ class LoopbackServerProcess:
         for item in fields(Faults):
             arguments += [f"--{item.name.replace('_', '-')}", str(getattr(self.faults, item.name))]
         self._process = subprocess.Popen(
-            [sys.executable, "-m", "emoexp.llm.loopback_server", *arguments],
+            [sys.executable, __file__, *arguments],
             stdout=subprocess.PIPE,
             text=True,
         )
