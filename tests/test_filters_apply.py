@@ -28,7 +28,8 @@ from emoexp.filters import (
     write_filter_report,
 )
 from emoexp.filters.config import FilterConfig
-from emoexp.llm.types import ChatRequest, ChatResult
+from emoexp.llm.fake import FakeBackend
+from emoexp.llm.types import ChatRequest
 from emoexp.paths import CONF_DIR
 
 FRENCH = "Je suis vraiment furieux contre mon propriétaire, il a gardé toute la caution."
@@ -216,30 +217,17 @@ def test_scores_round_trip_and_guard_against_other_rows(
         decide(changed, synthetic, scores)
 
 
-class FakeJudge:
-    """An LLM backend whose rating depends on the text, with one unparsable reply and one
-    failed request: the two cases a real judge produces."""
-
-    name = "fake"
-    model = "judge-test"
-
-    def __init__(self) -> None:
-        self.requests: list[ChatRequest] = []
-
-    def generate(self, requests: Sequence[ChatRequest]) -> list[ChatResult]:
-        self.requests.extend(requests)
-        results = []
-        for request in requests:
-            text = request.messages[-1][1].split("Text: ", 1)[1]
-            if text.startswith("gibberish"):
-                results.append(ChatResult(request, "Score: 1/5"))
-            elif text.startswith("ramble"):
-                results.append(ChatResult(request, "I would rather not rate this."))
-            elif text.startswith("timeout"):
-                results.append(ChatResult(request, None, error="HTTP 504"))
-            else:
-                results.append(ChatResult(request, "4"))
-        return results
+def judge_reply(request: ChatRequest, seed: int) -> str:
+    """A rating that depends on the text, with one unparsable reply and one failed request:
+    the two cases a real judge produces."""
+    text = request.messages[-1][1].split("Text: ", 1)[1]
+    if text.startswith("gibberish"):
+        return "Score: 1/5"
+    if text.startswith("ramble"):
+        return "I would rather not rate this."
+    if text.startswith("timeout"):
+        raise ValueError("HTTP 504")
+    return "4"
 
 
 def test_judge_scores_parses_and_records_unparsable_replies(
@@ -255,15 +243,15 @@ def test_judge_scores_parses_and_records_unparsable_replies(
         ("timeout while waiting for the bus in the rain", ["sadness"], "de"),
     ]
     synthetic = as_synthetic(taxonomy, items)
-    backend = FakeJudge()
+    backend = FakeBackend(reply=judge_reply)
     output = apply_filters(
         cfg, synthetic, FilterContext(taxonomy=taxonomy, seed=seed, backend=backend)
     )
 
-    assert len(backend.requests) == 4
-    assert backend.requests[0].template == "judge.v1"
-    assert "Intended emotion(s): joy" in backend.requests[0].messages[-1][1]
-    assert "Language: de" in backend.requests[3].messages[-1][1]
+    assert backend.calls == 4
+    assert backend.seen[0].template == "judge.v1"
+    assert "Intended emotion(s): joy" in backend.seen[0].messages[-1][1]
+    assert "Language: de" in backend.seen[3].messages[-1][1]
     verdicts = {
         row["id"]: provenance_of(row)["filters"]["judge"]
         for split in (output.kept, output.rejected)
@@ -273,7 +261,7 @@ def test_judge_scores_parses_and_records_unparsable_replies(
     assert verdicts["syn1"]["reason"] == "judge_low_score" and verdicts["syn1"]["score"] == 1.0
     assert verdicts["syn2"]["reason"] == "judge_unparsed" and not verdicts["syn2"]["keep"]
     assert verdicts["syn3"]["reason"] == "judge_unparsed"
-    assert verdicts["syn3"]["detail"]["error"] == "HTTP 504"
+    assert "HTTP 504" in verdicts["syn3"]["detail"]["error"]
     assert output.report["per_filter"]["judge"]["unscored"] == 2
 
     cfg.judge.keep_unparsed = True
