@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 import pytest
+from helpers.configs import compose_config
 from helpers.loopback_server import LoopbackServer
 from hydra import compose, initialize_config_dir
 from omegaconf import DictConfig
@@ -26,8 +27,7 @@ PROJECT_DIR = Path(__file__).resolve().parents[1]
 
 
 def compose_with(overrides: list[str]) -> DictConfig:
-    with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
-        return compose(config_name="config", overrides=overrides)
+    return compose_config(overrides)
 
 
 def options(group: str) -> list[str]:

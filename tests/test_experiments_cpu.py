@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from hydra import compose, initialize_config_dir
+from helpers.configs import compose_config
 
 from emoexp.config.schema import register_configs
 from emoexp.paths import CONF_DIR, PROJECT_DIR
@@ -39,10 +39,7 @@ def test_every_protocol_has_a_cpu_size() -> None:
 
 
 def sweep_size(experiment: str) -> int:
-    with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
-        cfg = compose(
-            config_name="config", overrides=[f"experiment={experiment}"], return_hydra_config=True
-        )
+    cfg = compose_config([f"experiment={experiment}"], with_hydra=True)
     size = 1
     for values in cfg.hydra.sweeper.params.values():
         size *= len(split_sweep(str(values)))

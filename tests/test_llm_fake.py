@@ -5,9 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from hydra import compose, initialize_config_dir
+from helpers.configs import compose_config
 
-from emoexp.config.schema import register_configs
 from emoexp.llm.cache import ResponseCache
 from emoexp.llm.config import LLMConfig
 from emoexp.llm.engine import OpenAICompatibleBackend
@@ -15,7 +14,6 @@ from emoexp.llm.factory import as_llm_config, build_backend
 from emoexp.llm.fake import FakeBackend
 from emoexp.llm.local import LocalBackend
 from emoexp.llm.types import ChatRequest
-from emoexp.paths import CONF_DIR
 
 REQUESTS = [ChatRequest(messages=(("user", f"write {e}"),)) for e in ("joy", "fear", "anger")]
 
@@ -52,9 +50,7 @@ def test_fake_structured_replies_are_json() -> None:
 
 
 def compose_llm(option: str, *overrides: str):
-    register_configs()
-    with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
-        return compose(config_name="config", overrides=[f"llm={option}", *overrides]).llm
+    return compose_config([f"llm={option}", *overrides]).llm
 
 
 @pytest.mark.parametrize(

@@ -6,11 +6,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from hydra import compose, initialize_config_dir
-from omegaconf import DictConfig, open_dict
+from helpers.configs import job_config
+from omegaconf import DictConfig
 
 from emoexp.config.schema import register_configs
-from emoexp.paths import CONF_DIR
 from emoexp.pipeline import run
 
 register_configs()
@@ -30,13 +29,12 @@ FAST = [
 
 
 def compose_arm(tmp_path: Path, data_dir: Path, arm: str) -> DictConfig:
-    with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
-        cfg = compose(config_name="config", overrides=[*FAST, f"arm={arm}"])
-    with open_dict(cfg):
-        cfg.paths.output_dir = str(tmp_path / arm)
-        cfg.paths.cache_dir = str(tmp_path / "cache")
-        cfg.paths.data_dir = str(data_dir)
-    return cfg
+    return job_config(
+        [*FAST, f"arm={arm}"],
+        job_dir=tmp_path / arm,
+        cache_dir=tmp_path / "cache",
+        data_dir=data_dir,
+    )
 
 
 @pytest.fixture(scope="module")

@@ -11,11 +11,11 @@ import time
 from pathlib import Path
 
 import pytest
-from hydra import compose, initialize_config_dir
+from helpers.configs import job_config
 from omegaconf import DictConfig, open_dict
 
 from emoexp.config.schema import register_configs
-from emoexp.paths import CONF_DIR, PROJECT_DIR
+from emoexp.paths import PROJECT_DIR
 from emoexp.pipeline import run
 
 register_configs()
@@ -24,13 +24,12 @@ FAST = ["debug=fast", "data.max_train_rows=120", "data.max_eval_rows=80"]
 
 
 def compose_job(tmp_path: Path, data_dir: Path, overrides: list[str]) -> DictConfig:
-    with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
-        cfg = compose(config_name="config", overrides=[*FAST, *overrides])
-    with open_dict(cfg):
-        cfg.paths.output_dir = str(tmp_path / "job")
-        cfg.paths.cache_dir = str(tmp_path / "cache")
-        cfg.paths.data_dir = str(data_dir)
-    return cfg
+    return job_config(
+        [*FAST, *overrides],
+        job_dir=tmp_path / "job",
+        cache_dir=tmp_path / "cache",
+        data_dir=data_dir,
+    )
 
 
 def test_run_writes_config_status_metrics_and_summary(tmp_path: Path, data_dir: Path) -> None:

@@ -12,13 +12,12 @@ import time
 from pathlib import Path
 
 import pytest
+from helpers.configs import compose_config
 from helpers.loopback_server import LoopbackServer
-from hydra import compose, initialize_config_dir
 from omegaconf import DictConfig
 
 from emoexp import preflight as pf
 from emoexp.config.schema import register_configs
-from emoexp.paths import CONF_DIR
 
 register_configs()
 PROJECT_DIR = Path(__file__).resolve().parents[1]
@@ -26,8 +25,7 @@ XLMR = "FacebookAI/xlm-roberta-large"
 
 
 def compose_with(overrides: list[str]) -> DictConfig:
-    with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
-        return compose(config_name="config", overrides=overrides)
+    return compose_config(overrides)
 
 
 @pytest.fixture

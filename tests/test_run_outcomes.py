@@ -10,13 +10,12 @@ import shutil
 from pathlib import Path
 
 import pytest
+from helpers.configs import job_config
 from helpers.loopback_server import Faults, LoopbackServer
-from hydra import compose, initialize_config_dir
-from omegaconf import DictConfig, open_dict
+from omegaconf import DictConfig
 
 from emoexp.config.schema import register_configs
 from emoexp.generation.completeness import IncompleteGenerationError
-from emoexp.paths import CONF_DIR
 from emoexp.pipeline import run
 
 register_configs()
@@ -39,13 +38,12 @@ def goemotions_with_bad_rows(parent: Path, data_dir: Path) -> Path:
 
 
 def job(tmp_path: Path, data_dir: Path, url: str, overrides: list[str]) -> DictConfig:
-    with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
-        cfg = compose(config_name="config", overrides=[*SMALL, f"llm.base_url=[{url}]", *overrides])
-    with open_dict(cfg):
-        cfg.paths.output_dir = str(tmp_path / "job")
-        cfg.paths.cache_dir = str(tmp_path / "cache")
-        cfg.paths.data_dir = str(data_dir)
-    return cfg
+    return job_config(
+        [*SMALL, f"llm.base_url=[{url}]", *overrides],
+        job_dir=tmp_path / "job",
+        cache_dir=tmp_path / "cache",
+        data_dir=data_dir,
+    )
 
 
 def test_missing_samples_fail_the_job_naming_how_many_and_why(
