@@ -19,6 +19,7 @@ from omegaconf import DictConfig, OmegaConf
 from emoexp.analysis.compare import analyze
 from emoexp.cache.artifacts import ArtifactStore
 from emoexp.data.taxonomy import Taxonomy, load_taxonomy
+from emoexp.evaluation.predictions import save_predictions
 from emoexp.evaluation.zero_shot import evaluate_zero_shot
 from emoexp.llm.factory import build_backend
 from emoexp.metrics.multilabel import multilabel_metrics, tune_thresholds
@@ -174,12 +175,13 @@ def _run_stages(cfg: DictConfig, job_dir: Path, loggers: list) -> dict[str, Any]
         **trained.classifier.training,
     }
 
-    metrics.update(_evaluate(cfg, trained.classifier, seed, taxonomy))
+    metrics.update(_evaluate(cfg, trained.classifier, seed, taxonomy, job_dir))
     if len(synthetic_test):
         probs = trained.classifier.predict_proba(synthetic_test)
         metrics["synthetic_test"] = multilabel_metrics(
             probs, targets_of(synthetic_test), list(taxonomy.labels)
         )
+        _save_predictions(job_dir, "synthetic_test", probs, synthetic_test, taxonomy)
     if len(filtered.kept) and cfg.eval.analysis.enabled:
         judge = None
         if cfg.eval.analysis.judge_samples > 0:
@@ -214,8 +216,23 @@ def _explain(
     )
 
 
+def _save_predictions(
+    job_dir: Path,
+    name: str,
+    probs: np.ndarray,
+    rows: datasets.Dataset,
+    taxonomy: Taxonomy,
+    thresholds: np.ndarray | None = None,
+) -> None:
+    """predictions/<name>.npz: what the report's per-example paired tests read."""
+    ids = rows.with_format("arrow")["id"].to_pylist()
+    save_predictions(
+        job_dir, name, probs, targets_of(rows), ids, list(taxonomy.labels), thresholds
+    )
+
+
 def _evaluate(
-    cfg: DictConfig, classifier: Classifier, seed: SeedData, taxonomy: Taxonomy
+    cfg: DictConfig, classifier: Classifier, seed: SeedData, taxonomy: Taxonomy, job_dir: Path
 ) -> dict[str, Any]:
     """In-domain test metrics (thresholds tuned on validation) and zero-shot sets."""
     labels = list(taxonomy.labels)
@@ -227,10 +244,12 @@ def _evaluate(
         out["thresholds"] = dict(zip(labels, np.asarray(thresholds).tolist(), strict=True))
     test_probs = classifier.predict_proba(seed.test)
     out["test"] = multilabel_metrics(test_probs, targets_of(seed.test), labels, thresholds)
+    _save_predictions(job_dir, "test", test_probs, seed.test, taxonomy, thresholds)
     if cfg.eval.zero_shot:
         out["zero_shot"] = evaluate_zero_shot(
-            classifier, cfg.eval, cfg.paths.data_dir, taxonomy, thresholds
-        )
+            classifier, cfg.eval, cfg.paths.data_dir, taxonomy, thresholds,
+            predictions_dir=job_dir,
+        )  # fmt: skip
     return out
 
 

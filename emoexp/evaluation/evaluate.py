@@ -8,6 +8,7 @@ scoring the others would count a model's correct silence as undefined or wrong.
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -16,6 +17,7 @@ import datasets
 import numpy as np
 
 from emoexp.data.taxonomy import Taxonomy
+from emoexp.evaluation.predictions import save_predictions
 from emoexp.metrics.multilabel import multilabel_metrics, singlelabel_metrics
 
 
@@ -97,8 +99,10 @@ def evaluate(
     test_sets: Mapping[str, datasets.Dataset | EvalSet | SkippedSet],
     taxonomy: Taxonomy,
     thresholds: np.ndarray | None = None,
+    predictions_dir: Path | None = None,
 ) -> dict[str, dict[str, Any]]:
-    """Metrics per named set. Plain Datasets are scored on every label; EvalSets on their
+    """Metrics per named set (predictions saved as `predictions/zero_shot.<name>.npz` under
+    `predictions_dir` when given). Plain Datasets are scored on every label; EvalSets on their
     labels; SkippedSets come back as {"skipped": reason}. `thresholds` are per-class cut-offs
     over the whole taxonomy (tuned on validation), used for the `@tuned` figures."""
     results: dict[str, dict[str, Any]] = {}
@@ -130,5 +134,11 @@ def evaluate(
             probs, targets, taxonomy, eval_set.labels, thresholds, eval_set.single_label
         )
         metrics["predict_seconds"] = round(seconds, 3)
+        if predictions_dir is not None:
+            ids = ds.with_format("arrow")["id"].to_pylist()
+            save_predictions(
+                predictions_dir, f"zero_shot.{name}", probs, targets, ids,
+                list(taxonomy.labels), thresholds,
+            )  # fmt: skip
         results[name] = {**eval_set.info, **metrics}
     return results

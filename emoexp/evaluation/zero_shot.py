@@ -117,9 +117,11 @@ def evaluate_zero_shot(
     data_dir: str | Path,
     taxonomy: Taxonomy,
     thresholds: np.ndarray | None = None,
+    predictions_dir: Path | None = None,
 ) -> dict[str, dict[str, Any]]:
-    """`eval.zero_shot` loaded, mapped and scored: the `zero_shot` block of metrics.json."""
+    """`eval.zero_shot` loaded, mapped and scored: the `zero_shot` block of metrics.json
+    (each set's predictions saved under `predictions_dir` when given)."""
     sets = load_zero_shot_sets(
         cfg.zero_shot, data_dir, taxonomy, cfg.zero_shot_max_rows, cfg.require_all
     )
-    return evaluate(classifier, sets, taxonomy, thresholds)
+    return evaluate(classifier, sets, taxonomy, thresholds, predictions_dir)
