@@ -124,6 +124,7 @@ def seed_tests(
     alpha = ctx.settings.alpha
     for row in table.to_dict("records"):
         held = _held(within, [row[k] for k in within])
+        t_defined = not math.isnan(row["p_t"])
         record = {
             "level": "seed",
             "metric": metric,
@@ -132,14 +133,14 @@ def seed_tests(
             "a": str(row["a"]),
             "b": str(row["b"]),
             "n": int(row["n"]),
-            "test": "paired t over seeds",
+            "test": "paired t over seeds" if t_defined else "sign-flip permutation (exact)",
             "statistic": row["t"],
             "effect": row["mean_diff"],
             "effect_name": "mean difference a - b",
             "d_z": row["d_z"],
             "ci_low": row["ci_low"],
             "ci_high": row["ci_high"],
-            "p": row["p_t"],
+            "p": row["p_t"] if t_defined else row["p_sign_flip"],
             "p_exact": row["p_sign_flip"],
             "exact_test": "sign-flip permutation (exact)",
             "power": row["power_at_min_effect"],

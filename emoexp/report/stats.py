@@ -111,10 +111,10 @@ def paired_t(differences: Sequence[float] | np.ndarray, confidence: float = 0.95
     if len(diffs) < 2:
         return {**nan, "d_z": math.nan}
     sd = float(diffs.std(ddof=1))
-    if sd == 0:
-        p = 1.0 if diffs.mean() == 0 else 0.0
-        return {"t": math.nan, "p_t": p, "ci_low": float(diffs.mean()),
-                "ci_high": float(diffs.mean()), "d_z": math.nan}  # fmt: skip
+    if sd <= 1e-12 * max(1.0, abs(float(diffs.mean()))):
+        # identical differences (rounding aside): the t statistic is undefined, not infinite
+        mean = float(diffs.mean())
+        return {"t": math.nan, "p_t": math.nan, "ci_low": mean, "ci_high": mean, "d_z": math.nan}
     result = scipy_stats.ttest_1samp(diffs, 0.0)
     interval = result.confidence_interval(confidence)
     return {
