@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import yaml
 from sklearn.metrics import f1_score
 
 from emoexp.evaluation.predictions import Predictions, load_predictions, predictions_path
@@ -297,6 +298,15 @@ def example_tests(
     return [note, Block("tests", records), *blocks]
 
 
+def _config_value(job_dir: Path, dotted: str) -> str:
+    """One value of a job's resolved config.yaml ('' when absent)."""
+    path = job_dir / "config.yaml"
+    node: Any = yaml.safe_load(path.read_text()) if path.is_file() else {}
+    for part in dotted.split("."):
+        node = node.get(part) if isinstance(node, dict) else None
+    return "" if node is None else str(node)
+
+
 def _top1_correct(pred: Predictions) -> np.ndarray:
     picked = pred.probs.argmax(axis=1)
     return pred.gold[np.arange(len(picked)), picked]
@@ -517,22 +527,31 @@ def single_label_figures(pred: Predictions, benchmark: str) -> dict[str, float]:
 def section_erc_supplement(ctx: ReportContext) -> list[Block]:
     factor, bench = "gen", "data"
     within = [bench] if bench in ctx.frame else []
-    rows, imbalance = [], []
+    rows: list[dict[str, Any]] = []
+    imbalance: list[dict[str, Any]] = []
     for job in ctx.usable()["job"]:
         pred = _load(ctx, job, "test")
         if pred is None:
             continue
-        benchmark = str(ctx.frame.loc[ctx.frame["job"] == job, bench].iloc[0]) if within else ""
+        benchmark = (
+            str(ctx.frame.loc[ctx.frame["job"] == job, bench].iloc[0])
+            if within
+            else _config_value(ctx.job_dir(job), "data.name")
+        )
         figures = single_label_figures(pred, benchmark)
         rows.append({"job": job, **{f"pred.{k}": v for k, v in figures.items()}})
         shares = pred.gold.mean(axis=0)
-        imbalance.append({bench: benchmark, **dict(zip(pred.labels, shares, strict=True))})
+        imbalance.append(
+            {**({bench: benchmark} if within else {}), **dict(zip(pred.labels, shares, strict=True))}
+        )
     blocks = [Block("h2", "Do synthetic dialogues help the conversation benchmarks?")]
     if not rows:
         return [*blocks, ctx.warn("No job saved predictions/test.npz: nothing to score.")]
     figures = pd.DataFrame(rows)
     names = figures.pop("pred.customary_name") if "pred.customary_name" in figures else None
+    attrs = dict(ctx.frame.attrs)  # merge drops them; they name the source and override keys
     ctx.frame = ctx.frame.merge(figures, on="job", how="left")
+    ctx.frame.attrs.update(attrs)
     customary = (
         ", ".join(sorted({str(n) for n in names.dropna()})) if names is not None else "weighted F1"
     )
