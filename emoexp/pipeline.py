@@ -226,9 +226,7 @@ def _save_predictions(
 ) -> None:
     """predictions/<name>.npz: what the report's per-example paired tests read."""
     ids = rows.with_format("arrow")["id"].to_pylist()
-    save_predictions(
-        job_dir, name, probs, targets_of(rows), ids, list(taxonomy.labels), thresholds
-    )
+    save_predictions(job_dir, name, probs, targets_of(rows), ids, list(taxonomy.labels), thresholds)
 
 
 def _evaluate(

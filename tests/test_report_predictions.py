@@ -55,8 +55,13 @@ def _job(root: Path, number: int, gen: str, seed: int, probs: np.ndarray, gold: 
     (job / ".hydra").mkdir(parents=True)
     overrides = [f"gen={gen}", f"seed={seed}"]
     (job / ".hydra" / "overrides.yaml").write_text(yaml.safe_dump(overrides))
-    config = {"seed": seed, "task_name": "erc_supplement_cpu", "gen": {"name": gen},
-              "data": {"name": "dailydialog"}, "report": {"question": "erc_supplement"}}  # fmt: skip
+    config = {
+        "seed": seed,
+        "task_name": "erc_supplement_cpu",
+        "gen": {"name": gen},
+        "data": {"name": "dailydialog"},
+        "report": {"question": "erc_supplement"},
+    }
     (job / "config.yaml").write_text(yaml.safe_dump(config))
     (job / "status.json").write_text(json.dumps({"status": "completed", "overrides": overrides}))
     picked = probs.argmax(axis=1)

@@ -7,15 +7,11 @@ asks whether any linear direction tells the sides apart (AUC 0.5 = indistinguish
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 from scipy import linalg
 from sklearn.covariance import LedoitWolf
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold, cross_val_score
-
 
 
 def _covariance(x: np.ndarray, shrinkage: bool) -> np.ndarray:
@@ -41,7 +37,7 @@ def frechet_distance(real: np.ndarray, synthetic: np.ndarray, shrinkage: bool = 
 
 def mauve_buckets(n_real: int, n_synthetic: int) -> int:
     """mauve-text's `num_buckets="auto"`: one bucket per 10 rows of the smaller side."""
-    return max(2, int(round(min(n_real, n_synthetic) / 10)))
+    return max(2, round(min(n_real, n_synthetic) / 10))
 
 
 def mauve(

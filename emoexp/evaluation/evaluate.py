@@ -8,9 +8,9 @@ scoring the others would count a model's correct silence as undefined or wrong.
 from __future__ import annotations
 
 import time
-from pathlib import Path
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Protocol
 
 import datasets

@@ -51,7 +51,7 @@ def save_predictions(
     path = predictions_path(job_dir, set_name)
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_suffix(".partial.npz")
-    arrays = {
+    arrays: dict[str, np.ndarray] = {
         "probs": probs.astype(np.float16),
         "gold": (gold > 0).astype(np.uint8),
         "ids": np.asarray(ids, dtype=str),
@@ -59,7 +59,7 @@ def save_predictions(
     }
     if thresholds is not None:
         arrays["thresholds"] = np.asarray(thresholds, dtype=np.float32)
-    np.savez_compressed(partial, **arrays)
+    np.savez_compressed(partial, allow_pickle=False, **arrays)
     partial.replace(path)
     return path
 
@@ -71,5 +71,5 @@ def load_predictions(path: Path) -> Predictions:
             gold=data["gold"].astype(bool),
             ids=data["ids"],
             labels=tuple(str(label) for label in data["labels"]),
-            thresholds=data["thresholds"] if "thresholds" in data else None,
+            thresholds=data.get("thresholds"),
         )

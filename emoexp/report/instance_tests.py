@@ -120,11 +120,11 @@ def randomization_test(
             # a threshold belongs to its model: a swapped row is scored with the other's cut
             mixed_a = np.where(swap[..., None], run.probs_b[None], run.probs_a[None])
             mixed_b = np.where(swap[..., None], run.probs_a[None], run.probs_b[None])
+            cut_a: np.ndarray | None = None
+            cut_b: np.ndarray | None = None
             if run.thresholds_a is not None or run.thresholds_b is not None:
                 cut_a = _cuts(run.thresholds_a, run.thresholds_b, swap)
                 cut_b = _cuts(run.thresholds_b, run.thresholds_a, swap)
-            else:
-                cut_a = cut_b = None
             null[start : start + size] += (
                 _score(score, mixed_a, run.gold, cut_a) - _score(score, mixed_b, run.gold, cut_b)
             ) / len(runs)
@@ -139,9 +139,7 @@ def randomization_test(
     extreme = np.sum(np.abs(null) >= abs(observed) - 1e-12)
     tail = (1 - confidence) / 2
     finite = boot[np.isfinite(boot)] if bootstrap else boot[:0]
-    low, high = (
-        np.quantile(finite, [tail, 1 - tail]) if len(finite) else (math.nan, math.nan)
-    )
+    low, high = np.quantile(finite, [tail, 1 - tail]) if len(finite) else (math.nan, math.nan)
     return {
         "statistic": observed,
         "p": float((extreme + 1) / (resamples + 1)),
@@ -164,9 +162,7 @@ def mcnemar_pooled(correct_a: Sequence[np.ndarray], correct_b: Sequence[np.ndarr
     only_a = int(sum(int(np.sum(a & ~b)) for a, b in zip(correct_a, correct_b, strict=True)))
     only_b = int(sum(int(np.sum(~a & b)) for a, b in zip(correct_a, correct_b, strict=True)))
     discordant = only_a + only_b
-    p = (
-        float(scipy_stats.binomtest(only_a, discordant, 0.5).pvalue) if discordant else 1.0
-    )
+    p = float(scipy_stats.binomtest(only_a, discordant, 0.5).pvalue) if discordant else 1.0
     rows = sum(len(a) for a in correct_a)
     return {
         "only_a": float(only_a),

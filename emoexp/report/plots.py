@@ -152,8 +152,12 @@ def _shares(frame: pd.DataFrame, columns: dict[str, str], labels: list[str]) -> 
     """Each job's label counts or shares normalised to sum to 1, then averaged over jobs: a
     multi-label row counts under each of its labels, so raw per-row shares sum above 1."""
     values = np.column_stack(
-        [frame[columns[label]].fillna(0).to_numpy(float) if label in columns
-         else np.zeros(len(frame)) for label in labels]  # fmt: skip
+        [
+            frame[columns[label]].fillna(0).to_numpy(float)
+            if label in columns
+            else np.zeros(len(frame))
+            for label in labels
+        ]
     )
     totals = values.sum(axis=1, keepdims=True)
     shares = np.divide(values, totals, out=np.full_like(values, np.nan), where=totals > 0)

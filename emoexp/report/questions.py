@@ -31,8 +31,8 @@ from emoexp.report.stats import (
     _levels,
     group_summary,
     holm,
-    pairs_needed,
     paired_comparisons,
+    pairs_needed,
 )
 
 SEED_KEY = "seed"
@@ -221,7 +221,7 @@ def example_tests(
     mcnemar: bool = False,
 ) -> list[Block]:
     """Per-example paired tests from saved predictions, combined over matched seeds."""
-    records = []
+    records: list[dict[str, Any]] = []
     missing = 0
     for stratum, a, b, jobs in matched_jobs(ctx, factor, within, ctx.metric):
         runs, correct_a, correct_b = [], [], []
@@ -231,8 +231,9 @@ def example_tests(
                 missing += 1
                 continue
             runs.append(
-                PairedRun(pred_a.probs, pred_b.probs, pred_a.gold, pred_a.thresholds,
-                          pred_b.thresholds)  # fmt: skip
+                PairedRun(
+                    pred_a.probs, pred_b.probs, pred_a.gold, pred_a.thresholds, pred_b.thresholds
+                )
             )
             correct_a.append(_top1_correct(pred_a))
             correct_b.append(_top1_correct(pred_b))
@@ -485,8 +486,7 @@ def section_persona_ablation(ctx: ReportContext) -> list[Block]:
             "cluster entropy of the sentence embeddings), realism (MAUVE via mauve-text, "
             "Fréchet distance, real-vs-synthetic classifier AUC: 0.5 = indistinguishable) and "
             "the LLM judge's human-likeness (1-10) of synthetic text, with its score of real "
-            "text as calibration."
-            + (f" Real text: {reference}." if reference else ""),
+            "text as calibration." + (f" Real text: {reference}." if reference else ""),
         ),
         Block("table", table) if not table.empty else Block("p", "No job reported analysis."),
         *kept_rows_warnings(ctx, factor),
@@ -506,8 +506,9 @@ def single_label_figures(pred: Predictions, benchmark: str) -> dict[str, float]:
     labels = list(range(len(pred.labels)))
     figures = {
         "accuracy": float(np.mean(gold == picked)) if len(gold) else math.nan,
-        "f1_weighted": float(f1_score(gold, picked, labels=labels, average="weighted",
-                                      zero_division=0)),  # fmt: skip
+        "f1_weighted": float(
+            f1_score(gold, picked, labels=labels, average="weighted", zero_division=0)
+        ),
     }
     if "dailydialog" in benchmark and NEUTRAL in pred.labels:
         keep = [i for i, name in enumerate(pred.labels) if name != NEUTRAL]
@@ -542,7 +543,10 @@ def section_erc_supplement(ctx: ReportContext) -> list[Block]:
         rows.append({"job": job, **{f"pred.{k}": v for k, v in figures.items()}})
         shares = pred.gold.mean(axis=0)
         imbalance.append(
-            {**({bench: benchmark} if within else {}), **dict(zip(pred.labels, shares, strict=True))}
+            {
+                **({bench: benchmark} if within else {}),
+                **dict(zip(pred.labels, shares, strict=True)),
+            }
         )
     blocks = [Block("h2", "Do synthetic dialogues help the conversation benchmarks?")]
     if not rows:
@@ -628,7 +632,10 @@ def section_multilingual_scale(ctx: ReportContext) -> list[Block]:
     for name in sets:
         columns = {m: f"zero_shot.{name}.{m}" for m in ZERO_SHOT_MEASURES}
         columns.update(
-            {f"{m} w/o neutral": f"zero_shot.{name}.without_neutral.{m}" for m in ZERO_SHOT_MEASURES}
+            {
+                f"{m} w/o neutral": f"zero_shot.{name}.without_neutral.{m}"
+                for m in ZERO_SHOT_MEASURES
+            }
         )
         present = {k: v for k, v in columns.items() if v in frame}
         if not present:
@@ -650,13 +657,25 @@ def section_multilingual_scale(ctx: ReportContext) -> list[Block]:
 
 def _shift(frame: pd.DataFrame) -> pd.Series:
     """Total variation distance between the real and the kept synthetic label shares."""
-    real = {c.rsplit(".", 1)[-1]: c for c in frame if c.startswith("analysis.label_distribution.real.")}
+    real = {
+        c.rsplit(".", 1)[-1]: c for c in frame if c.startswith("analysis.label_distribution.real.")
+    }
     synth = {
-        c.rsplit(".", 1)[-1]: c for c in frame if c.startswith("analysis.label_distribution.synthetic.")
+        c.rsplit(".", 1)[-1]: c
+        for c in frame
+        if c.startswith("analysis.label_distribution.synthetic.")
     }
     if not synth:
-        before = {c.rsplit(".", 1)[-1]: c for c in frame if c.startswith("filter.label_distribution.before.")}
-        after = {c.rsplit(".", 1)[-1]: c for c in frame if c.startswith("filter.label_distribution.after.")}
+        before = {
+            c.rsplit(".", 1)[-1]: c
+            for c in frame
+            if c.startswith("filter.label_distribution.before.")
+        }
+        after = {
+            c.rsplit(".", 1)[-1]: c
+            for c in frame
+            if c.startswith("filter.label_distribution.after.")
+        }
         real, synth = before, after
     labels = sorted(set(real) | set(synth))
     if not labels:
@@ -664,8 +683,10 @@ def _shift(frame: pd.DataFrame) -> pd.Series:
 
     def shares(columns: dict[str, str]) -> np.ndarray:
         values = np.column_stack(
-            [frame[columns[label]].fillna(0) if label in columns else np.zeros(len(frame))
-             for label in labels]  # fmt: skip
+            [
+                frame[columns[label]].fillna(0) if label in columns else np.zeros(len(frame))
+                for label in labels
+            ]
         ).astype(float)
         totals = values.sum(axis=1, keepdims=True)
         return np.divide(values, totals, out=np.zeros_like(values), where=totals > 0)

@@ -3,6 +3,7 @@ differences are significant, and the figures; as Markdown (and optionally HTML).
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import html
 import json
@@ -227,9 +228,7 @@ def _plots(frame: pd.DataFrame, metric: str, factors: list[str], plot_dir: Path)
     completed = frame[frame["status"] != "failed"]
     hue = _hue(factors, frame, exclude="")
     made.append(plots.plot_per_class(completed, hue, plot_dir / "per_class.png"))
-    made.append(
-        plots.plot_label_distribution(completed, hue, plot_dir / "label_distribution.png")
-    )
+    made.append(plots.plot_label_distribution(completed, hue, plot_dir / "label_distribution.png"))
     made.append(plots.plot_linguistic(completed, hue, plot_dir / "linguistic.png"))
     return [path for path in made if path is not None]
 
@@ -355,10 +354,8 @@ def report_settings(root: Path | None, frame: pd.DataFrame) -> ReportConfig:
     settings = dataclasses.replace(settings, **{k: v for k, v in node.items() if k in known})
     if not node:
         base = task.removesuffix("_cpu")
-        try:
+        with contextlib.suppress(ValueError):
             settings.question = question_of(base).value
-        except ValueError:
-            pass
     return settings
 
 

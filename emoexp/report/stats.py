@@ -94,16 +94,16 @@ def sign_flip_p(differences: Sequence[float] | np.ndarray, seed: int = 0) -> flo
         np.mean,
         permutation_type="samples",
         vectorized=True,
-        n_resamples=(
-            math.inf if len(diffs) <= EXACT_SIGN_FLIP_MAX_PAIRS else SIGN_FLIP_RESAMPLES
-        ),
+        n_resamples=(math.inf if len(diffs) <= EXACT_SIGN_FLIP_MAX_PAIRS else SIGN_FLIP_RESAMPLES),
         alternative="two-sided",
         rng=np.random.default_rng(seed),
     )
     return float(result.pvalue)
 
 
-def paired_t(differences: Sequence[float] | np.ndarray, confidence: float = 0.95) -> dict[str, float]:
+def paired_t(
+    differences: Sequence[float] | np.ndarray, confidence: float = 0.95
+) -> dict[str, float]:
     """Paired t-test on the differences: statistic, p-value, the mean difference's t-interval
     and Cohen's d_z (mean over standard deviation of the differences)."""
     diffs = np.asarray(differences, dtype=float)
@@ -253,7 +253,7 @@ def paired_comparisons(
     for key in (*pair_on, *within):
         data[key] = _levels(data[key])
     rows: list[dict[str, Any]] = []
-    strata = (
+    strata: list[tuple[tuple[Any, ...], pd.DataFrame]] = (
         [((), data)]
         if not within
         else [
@@ -261,7 +261,7 @@ def paired_comparisons(
             for key, group in data.groupby(list(within), sort=False)
         ]
     )
-    strata.sort(key=lambda item: [_level_order(v) for v in item[0]])
+    strata.sort(key=lambda item: [_level_order(value) for value in item[0]])
     for stratum, subset in strata:
         levels = sorted(subset[factor].unique(), key=_level_order)
         for a, b in itertools.combinations(levels, 2):
