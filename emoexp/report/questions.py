@@ -478,6 +478,16 @@ def section_persona_ablation(ctx: ReportContext) -> list[Block]:
     reference = ", ".join(
         f"{name} {frame[col].mean():.3g}" for name, col in real_refs.items() if col in frame
     )
+    unmeasured = (
+        [
+            ctx.warn(
+                "Diversity and realism were not measured in any job: the analysis needs at least "
+                "4 kept synthetic rows per job (see the kept rows column)."
+            )
+        ]
+        if not any(c.startswith(("analysis.diversity.", "analysis.realism.")) for c in frame)
+        else []
+    )
     return [
         Block("h2", "Which persona stages make synthetic text more diverse, realistic, useful?"),
         Block(
@@ -489,6 +499,7 @@ def section_persona_ablation(ctx: ReportContext) -> list[Block]:
             "text as calibration." + (f" Real text: {reference}." if reference else ""),
         ),
         Block("table", table) if not table.empty else Block("p", "No job reported analysis."),
+        *unmeasured,
         *kept_rows_warnings(ctx, factor),
         Block("h3", f"Paired tests over seeds ({ctx.metric})"),
         *seed_tests(ctx, ctx.metric, factor),
