@@ -62,6 +62,7 @@ def test_paired_tests_detect_a_consistent_difference() -> None:
     # all eight differences positive: exactly 2 of the 256 sign vectors are as extreme
     assert sign_flip_p(diffs) == pytest.approx(2 / 256)
     assert sign_flip_p([0.0, 0.0, 0.0]) == 1.0
+    assert sign_flip_p([0.02]) == 1.0  # one seed: nothing to test
     assert sign_flip_p([0.01, -0.01, 0.02, -0.02]) > 0.5
 
 

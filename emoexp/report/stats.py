@@ -87,8 +87,8 @@ def sign_flip_p(differences: Sequence[float] | np.ndarray, seed: int = 0) -> flo
     diffs = np.asarray(differences, dtype=float)
     if len(diffs) == 0:
         return math.nan
-    if np.all(diffs == 0):
-        return 1.0
+    if np.all(diffs == 0) or len(diffs) == 1:
+        return 1.0  # one pair: both sign vectors are as extreme as the observed one
     result = scipy_stats.permutation_test(
         (diffs,),
         np.mean,
