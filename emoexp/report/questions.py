@@ -663,6 +663,9 @@ def section_multilingual_scale(ctx: ReportContext) -> list[Block]:
             marks.append("out of domain")
         title = name + (f" ({', '.join(marks)})" if marks else "")
         blocks += [Block("h3", title), Block("table", table)]
+        for factor in keys:
+            others = [k for k in keys if k != factor]
+            blocks += example_tests(ctx, factor, others, f"zero_shot.{name}", ("ap_micro",))
     return blocks
 
 

@@ -308,7 +308,7 @@ def report_blocks(ctx: ReportContext) -> list[Block]:
 
     section = SECTIONS[question_of(ctx.settings.question)](ctx)
     finish_tests(ctx)
-    blocks += section
+    blocks += [Block("h2", "Answer at this size"), Block("p", answer(ctx)), *section]
     if ctx.tests:
         significant = sum(bool(t["significant"]) for t in ctx.tests)
         blocks += [
@@ -335,6 +335,32 @@ def report_blocks(ctx: ReportContext) -> list[Block]:
             Block("img", path.relative_to(out_dir).as_posix(), path.stem) for path in figures
         ]
     return blocks
+
+
+def answer(ctx: ReportContext) -> str:
+    """One paragraph: what is significant after Holm, and whether the sweep can answer."""
+    alpha = ctx.settings.alpha
+    significant = [t for t in ctx.tests if t.get("significant")]
+    if significant:
+        found = "; ".join(
+            f"{t['a']} vs {t['b']} on {t['metric']} ({t['held']}, {t['level']} level): "
+            f"effect {t['effect']:+.4g}, adjusted p {t['p_adjusted']:.3g}"
+            for t in significant
+        )
+        text = f"Significant after Holm at alpha = {alpha:g}: {found}."
+    else:
+        text = (
+            f"No difference is significant after Holm at alpha = {alpha:g} "
+            f"({len(ctx.tests)} tests)."
+        )
+    small = [w for w in ctx.warnings if "underpowered" in w or "kept" in w or "cannot go" in w]
+    small += [w for w in ctx.warnings if "no seed-level test" in w]
+    if small:
+        text += (
+            f" This sweep is too small to answer the question reliably: {len(small)} warnings "
+            "below (too few seeds for the test or the effect, or too few kept synthetic rows)."
+        )
+    return text
 
 
 def report_settings(root: Path | None, frame: pd.DataFrame) -> ReportConfig:
