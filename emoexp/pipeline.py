@@ -21,6 +21,7 @@ from emoexp.analysis.judge import judge_backend_config
 from emoexp.cache.artifacts import ArtifactStore
 from emoexp.data.sampling import matched_real_rows
 from emoexp.data.taxonomy import Taxonomy, load_taxonomy
+from emoexp.evaluation.predictions import save_predictions
 from emoexp.evaluation.zero_shot import evaluate_zero_shot
 from emoexp.llm.factory import build_backend
 from emoexp.metrics.multilabel import multilabel_metrics, tune_thresholds
@@ -210,12 +211,13 @@ def _run_stages(cfg: DictConfig, job_dir: Path, loggers: list) -> dict[str, Any]
     if extra_real is not None:
         metrics["train"]["extra_real_rows"] = len(extra_real)
 
-    metrics.update(_evaluate(cfg, trained.classifier, seed, taxonomy))
+    metrics.update(_evaluate(cfg, trained.classifier, seed, taxonomy, job_dir))
     if len(synthetic_test):
         probs = trained.classifier.predict_proba(synthetic_test)
         metrics["synthetic_test"] = multilabel_metrics(
             probs, targets_of(synthetic_test), list(taxonomy.labels)
         )
+        _save_predictions(job_dir, "synthetic_test", probs, synthetic_test, taxonomy)
     if len(filtered.kept) and cfg.eval.analysis.enabled:
         judge, judge_is_generator = None, False
         if cfg.eval.analysis.judge_samples > 0:
@@ -295,8 +297,21 @@ def explain_summary(explained: Explained) -> dict[str, Any]:
     return summary
 
 
+def _save_predictions(
+    job_dir: Path,
+    name: str,
+    probs: np.ndarray,
+    rows: datasets.Dataset,
+    taxonomy: Taxonomy,
+    thresholds: np.ndarray | None = None,
+) -> None:
+    """predictions/<name>.npz: what the report's per-example paired tests read."""
+    ids = rows.with_format("arrow")["id"].to_pylist()
+    save_predictions(job_dir, name, probs, targets_of(rows), ids, list(taxonomy.labels), thresholds)
+
+
 def _evaluate(
-    cfg: DictConfig, classifier: Classifier, seed: SeedData, taxonomy: Taxonomy
+    cfg: DictConfig, classifier: Classifier, seed: SeedData, taxonomy: Taxonomy, job_dir: Path
 ) -> dict[str, Any]:
     """In-domain test metrics (thresholds tuned on validation) and zero-shot sets."""
     labels = list(taxonomy.labels)
@@ -313,6 +328,7 @@ def _evaluate(
         out["test"]["single_label"] = single_label_metrics(
             test_probs, targets_of(seed.test), labels
         )
+    _save_predictions(job_dir, "test", test_probs, seed.test, taxonomy, thresholds)
     if cfg.eval.zero_shot:
         out["zero_shot"] = evaluate_zero_shot(
             classifier,
@@ -322,6 +338,7 @@ def _evaluate(
             thresholds,
             training_corpus=(cfg.data.name, cfg.data.language),
             encoder_languages=covered_languages(cfg.model.languages, _training_languages(cfg)),
+            predictions_dir=job_dir,
         )
     return out
 

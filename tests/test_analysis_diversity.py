@@ -78,3 +78,26 @@ def test_cluster_structure_sees_two_separated_modes() -> None:
 def test_cluster_structure_of_identical_rows_is_undefined_not_an_error() -> None:
     result = cluster_structure(np.ones((20, 3)), n_clusters=4)
     assert math.isnan(result["silhouette"])
+
+
+def test_self_bleu_matches_sacrebleu() -> None:
+    """The hand-written self-BLEU (about 20x faster: references summarised once) against
+    sacrebleu's sentence BLEU with the same tokens, floor smoothing 0.1 and effective order."""
+    sacrebleu = pytest.importorskip("sacrebleu")
+    from emoexp.analysis.text_stats import tokenize
+
+    rng = np.random.default_rng(0)
+    words = ["i", "feel", "so", "happy", "today", "the", "cat", "sat", "on", "mat", "and", "we"]
+    words += ["were", "sad", "angry", "about", "it"]
+    texts = [" ".join(rng.choice(words, rng.integers(3, 12))) for _ in range(40)]
+    tokenised = [" ".join(tokenize(text)) for text in texts]
+    bleu = sacrebleu.metrics.BLEU(
+        tokenize="none", smooth_method="floor", smooth_value=0.1, effective_order=True
+    )
+    reference = np.mean(
+        [
+            bleu.sentence_score(hyp, tokenised[:i] + tokenised[i + 1 :]).score / 100
+            for i, hyp in enumerate(tokenised)
+        ]
+    )
+    assert self_bleu(texts, sample_size=100) == pytest.approx(reference)

@@ -36,8 +36,21 @@ def test_mtld_counts_the_unfinished_segment_partly() -> None:
     assert mtld(["a", "b", "c", "a"]) == pytest.approx(4 / (0.25 / 0.28))
 
 
-def test_mtld_is_undefined_when_every_token_differs() -> None:
-    assert math.isnan(mtld(["every", "word", "here", "differs"]))
+def test_mtld_is_undefined_without_tokens() -> None:
+    assert math.isnan(mtld([]))
+
+
+def test_mtld_matches_lexicalrichness_on_real_text() -> None:
+    from lexicalrichness import LexicalRichness
+
+    text = (
+        "I can't believe they did that to us again. Honestly I am so tired of this, every "
+        "single time we ask for help they ignore us. Thank you so much for the flowers, they "
+        "made my day! I was scared when the lights went out last night."
+    ) * 3
+    tokens = tokenize(text)
+    reference = LexicalRichness(" ".join(tokens), preprocessor=lambda t: t, tokenizer=str.split)
+    assert mtld(tokens) == pytest.approx(reference.mtld(threshold=0.72))
 
 
 def test_first_person_rate_uses_the_language_lexicon() -> None:

@@ -15,6 +15,7 @@ from helpers.configs import job_config
 from omegaconf import DictConfig, open_dict
 
 from emoexp.config.schema import register_configs
+from emoexp.evaluation.predictions import load_predictions
 from emoexp.paths import PROJECT_DIR
 from emoexp.pipeline import run
 
@@ -44,6 +45,12 @@ def test_run_writes_config_status_metrics_and_summary(tmp_path: Path, data_dir: 
     assert stored["test"] == metrics["test"]
     assert stored["data"]["rows"]["train"] == 120
     assert (job / "config.yaml").is_file() and (job / "summary.md").is_file()
+    # the test predictions the report's per-example tests read, in test order
+    saved = load_predictions(job / "predictions" / "test.npz")
+    assert saved.probs.shape == (80, len(saved.labels)) and saved.thresholds is not None
+    assert saved.gold.sum(axis=0).tolist() == [
+        stored["test"]["per_class"][label]["support"] for label in saved.labels
+    ]
 
 
 def test_identical_rerun_reuses_every_artifact(tmp_path: Path, data_dir: Path) -> None:
@@ -168,6 +175,8 @@ def test_synthetic_rows_are_held_out_as_an_in_domain_test_split(
     metrics = run(cfg)
     assert metrics["generation"]["accepted"] == 110
     assert metrics["synthetic_test"]["n_samples"] == 22
+    held_out = load_predictions(tmp_path / "job" / "predictions" / "synthetic_test.npz")
+    assert len(held_out.ids) == 22
     assert metrics["train"]["rows"] == 120 + 88
 
 

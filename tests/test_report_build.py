@@ -65,7 +65,7 @@ def sweep(tmp_path: Path) -> Path:
                             "meld": {"ap_micro": ap - 0.1},
                             "dailydialog": {"skipped": "missing"},
                         },
-                        "filter": {"kept": 100 + seed},
+                        "filter": {"kept_rows": 100 + seed},
                     }
                     _write_job(root, number, overrides, {"status": "completed"}, metrics)
                 number += 1
@@ -119,15 +119,47 @@ def test_report_contents(sweep: Path, tmp_path: Path) -> None:
     assert "data.seed_size=500, gen=shap" in best_row
     expected = 0.4 + 0.03 + 0.02 + sum(SEED_NOISE[:4]) / 4
     assert f"{expected:.4g}" in best_row
-    # the paired test of gen finds shap better at every one of its 9 matched seeds
-    gen_row = next(line for line in text.splitlines() if line.startswith("| gen | naive | shap |"))
-    cells = [c.strip() for c in gen_row.strip("|").split("|")]
-    assert cells[3] == "9" and float(cells[6]) == pytest.approx(-0.02)
+    # one paired test of gen per seed size, over the seeds both arms completed
+    tests = json.loads((out / "report.json").read_text())["tests"]
+    gen_tests = {t["held"]: t for t in tests if t["factor"] == "gen" and t["level"] == "seed"}
+    assert set(gen_tests) == {"data.seed_size=50", "data.seed_size=500"}
+    at_500 = gen_tests["data.seed_size=500"]
+    assert (at_500["a"], at_500["b"], at_500["n"]) == ("naive", "shap", 4)
+    assert at_500["effect"] == pytest.approx(-0.02)
+    assert at_500["p_exact"] == pytest.approx(0.125)  # 4 same-sign pairs: 2 / 2^4
+    for test in tests:
+        assert {"metric", "factor", "a", "b", "n", "test", "statistic", "effect", "ci_low",
+                "ci_high", "p", "p_adjusted"} <= set(test)  # fmt: skip
+        assert test["p_adjusted"] >= test["p"]
+    assert "cannot go below p = 0.125 > alpha = 0.05; 6 seeds are needed" in text
     assert (out / "report.html").is_file() and "<table" in (out / "report.html").read_text()
     assert (out / "jobs.csv").is_file()
     for plot in ("test.ap_micro_vs_data.seed_size.png", "per_class.png"):
         assert (out / "plots" / plot).stat().st_size > 1000
         assert f"(plots/{plot})" in text
+
+
+def test_the_experiment_names_the_question_and_its_alpha(sweep: Path, tmp_path: Path) -> None:
+    for config_path in sweep.glob("*/config.yaml"):
+        config = yaml.safe_load(config_path.read_text())
+        config["report"] = {"question": "shap_vs_naive", "alpha": 0.01, "min_kept_rows": 200}
+        config_path.write_text(yaml.safe_dump(config))
+    text = build_report(sweep, out_dir=tmp_path / "q").read_text()
+    assert "Does SHAP-guided generation beat naive generation" in text
+    assert "alpha = 0.01" in text and "8 seeds are needed" in text
+    assert "kept 100-104 synthetic rows" in text  # below the 200 asked for: flagged
+    payload = json.loads((tmp_path / "q" / "report.json").read_text())
+    assert payload["settings"]["alpha"] == 0.01
+    assert all(t["significant"] is False for t in payload["tests"])  # 4-5 seeds cannot reach it
+
+
+def test_a_mistyped_question_fails_clearly(sweep: Path, tmp_path: Path) -> None:
+    config_path = sweep / "0" / "config.yaml"
+    config = yaml.safe_load(config_path.read_text())
+    config["report"] = {"question": "shap_vs_naiv"}
+    config_path.write_text(yaml.safe_dump(config))
+    with pytest.raises(ReportError, match="'shap_vs_naiv' is not one of generic, shap_vs_naive"):
+        build_report(sweep, out_dir=tmp_path / "bad")
 
 
 def test_report_on_a_single_job_folder(sweep: Path, tmp_path: Path) -> None:

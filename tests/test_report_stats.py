@@ -14,10 +14,13 @@ from emoexp.report.stats import (
     group_summary,
     holm,
     mean_ci,
-    paired_bootstrap_p,
+    min_sign_flip_p,
     paired_comparisons,
+    paired_t,
+    pairs_for_power,
+    pairs_needed,
+    sign_flip_p,
     t_interval,
-    wilcoxon_p,
     with_holm,
 )
 
@@ -39,9 +42,7 @@ def test_bootstrap_interval_contains_the_mean_and_is_reproducible() -> None:
 
 def test_single_value_has_no_interval() -> None:
     summary = mean_ci([0.4])
-    assert (
-        summary["mean"] == 0.4 and math.isnan(summary["t_low"]) and math.isnan(summary["boot_high"])
-    )
+    assert summary["mean"] == 0.4 and math.isnan(summary["t_low"])
 
 
 def test_holm_adjustment() -> None:
@@ -52,11 +53,23 @@ def test_holm_adjustment() -> None:
 
 
 def test_paired_tests_detect_a_consistent_difference() -> None:
-    diffs = [0.031, 0.029, 0.035, 0.027, 0.033, 0.030]
-    assert paired_bootstrap_p(diffs) < 0.01
-    assert wilcoxon_p(diffs) == pytest.approx(scipy_stats.wilcoxon(diffs).pvalue)
-    assert wilcoxon_p([0.0, 0.0, 0.0]) == 1.0
-    assert paired_bootstrap_p([0.01, -0.01, 0.02, -0.02]) > 0.5
+    diffs = [0.031, 0.029, 0.035, 0.027, 0.033, 0.030, 0.028, 0.032]
+    result = paired_t(diffs)
+    reference = scipy_stats.ttest_rel(np.array(diffs) + 0.4, np.full(8, 0.4))
+    assert result["p_t"] == pytest.approx(reference.pvalue) and result["p_t"] < 0.001
+    assert result["ci_low"] < np.mean(diffs) < result["ci_high"]
+    assert result["d_z"] == pytest.approx(np.mean(diffs) / np.std(diffs, ddof=1))
+    # all eight differences positive: exactly 2 of the 256 sign vectors are as extreme
+    assert sign_flip_p(diffs) == pytest.approx(2 / 256)
+    assert sign_flip_p([0.0, 0.0, 0.0]) == 1.0
+    assert sign_flip_p([0.02]) == 1.0  # one seed: nothing to test
+    assert sign_flip_p([0.01, -0.01, 0.02, -0.02]) > 0.5
+
+
+def test_smallest_reachable_p_and_seeds_needed() -> None:
+    assert min_sign_flip_p(5) == pytest.approx(0.0625)
+    assert pairs_needed(0.05) == 6 and pairs_needed(0.01) == 8
+    assert pairs_for_power(0.01, 0.01, 0.05) == 10  # d_z = 1 at 80 % power
 
 
 def _sweep_frame() -> pd.DataFrame:
@@ -81,13 +94,13 @@ def test_paired_comparisons_pair_on_seed_and_other_keys() -> None:
     frame = _sweep_frame()
     table = paired_comparisons(frame, "m", "gen", ["data.seed_size", "seed"])
     row = table.iloc[0]
-    assert (row["a"], row["b"], row["pairs"]) == ("naive", "shap", 12)
+    assert (row["a"], row["b"], row["n"]) == ("naive", "shap", 12)
     assert row["mean_diff"] == pytest.approx(-0.02, abs=0.003)
-    assert row["diff_low"] < row["mean_diff"] < row["diff_high"] < 0
-    assert row["p_wilcoxon"] < 0.01 and row["p_bootstrap"] < 0.01
+    assert row["ci_low"] < row["mean_diff"] < row["ci_high"] < 0
+    assert row["p_t"] < 0.01 and row["p_sign_flip"] < 0.01
     # numeric levels compare in numeric order (50 before 200)
     sizes = paired_comparisons(frame, "m", "data.seed_size", ["gen", "seed"])
-    assert sizes.iloc[0]["a"] == 50 and sizes.iloc[0]["pairs"] == 12
+    assert sizes.iloc[0]["a"] == 50 and sizes.iloc[0]["n"] == 12
 
 
 def test_with_holm_adds_corrected_columns() -> None:
@@ -100,7 +113,15 @@ def test_with_holm_adds_corrected_columns() -> None:
             ]
         )
     )
-    assert np.all(table["p_wilcoxon_holm"] >= table["p_wilcoxon"])
+    assert np.all(table["p_t_holm"] >= table["p_t"])
+    assert np.all(table["p_sign_flip_holm"] >= table["p_sign_flip"])
+
+
+def test_paired_comparisons_within_strata() -> None:
+    table = paired_comparisons(_sweep_frame(), "m", "gen", ["seed"], within=["data.seed_size"])
+    assert table["data.seed_size"].tolist() == [50, 200]
+    assert table["n"].tolist() == [6, 6]
+    assert table["p_sign_flip"].tolist() == pytest.approx([2 / 64, 2 / 64])
 
 
 def test_group_summary_per_configuration() -> None:

@@ -7,6 +7,7 @@ class and per language.
 
 from __future__ import annotations
 
+import math
 import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
@@ -16,6 +17,7 @@ from typing import Any
 
 import numpy as np
 import yaml
+from lexicalrichness import LexicalRichness
 
 from emoexp.analysis.text_stats import tokenize
 
@@ -55,35 +57,26 @@ def hapax_share(tokens: Sequence[str]) -> float:
     return sum(1 for c in counts.values() if c == 1) / len(counts)
 
 
-def _mtld_one_way(tokens: Sequence[str], threshold: float) -> float:
-    factors = 0.0
-    types: set[str] = set()
-    count = 0
-    ttr = 1.0
-    for token in tokens:
-        count += 1
-        types.add(token)
-        ttr = len(types) / count
-        if ttr <= threshold:
-            factors += 1
-            types = set()
-            count = 0
-            ttr = 1.0
-    factors += (1.0 - ttr) / (1.0 - threshold)  # the unfinished segment counts partly
-    return len(tokens) / factors if factors > 0 else float("nan")
-
-
 def mtld(tokens: Sequence[str], threshold: float = MTLD_THRESHOLD) -> float:
-    """Measure of Textual Lexical Diversity (McCarthy & Jarvis 2010), mean of both directions.
+    """Measure of Textual Lexical Diversity (McCarthy & Jarvis 2010) as `lexicalrichness`
+    computes it (mean of both directions), on the tokens given.
 
     Unlike TTR it does not fall with corpus size, so corpora of different sizes compare.
-    NaN when no segment ever falls to the threshold (every token distinct).
+    NaN when there are no tokens or no segment ever falls to the threshold.
     """
     if not tokens:
         return float("nan")
-    forward = _mtld_one_way(tokens, threshold)
-    backward = _mtld_one_way(list(reversed(tokens)), threshold)
-    return float((forward + backward) / 2)
+    words = list(tokens)
+    richness = LexicalRichness(" ".join(words), preprocessor=_unchanged, tokenizer=lambda _: words)
+    try:
+        value = float(richness.mtld(threshold=threshold))
+    except ZeroDivisionError:
+        return float("nan")
+    return value if math.isfinite(value) else float("nan")
+
+
+def _unchanged(text: str) -> str:
+    return text
 
 
 def _distribution(values: Sequence[int]) -> dict[str, float]:

@@ -7,19 +7,11 @@ asks whether any linear direction tells the sides apart (AUC 0.5 = indistinguish
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 from scipy import linalg
-from sklearn.cluster import KMeans
 from sklearn.covariance import LedoitWolf
-from sklearn.decomposition import PCA
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold, cross_val_score
-
-MAUVE_SCALING = 5.0
-MAUVE_MIXTURES = 25
 
 
 def _covariance(x: np.ndarray, shrinkage: bool) -> np.ndarray:
@@ -43,44 +35,32 @@ def frechet_distance(real: np.ndarray, synthetic: np.ndarray, shrinkage: bool = 
     return float(max(value, 0.0))
 
 
-def _kl(p: np.ndarray, q: np.ndarray) -> float:
-    support = p > 0
-    if np.any(q[support] == 0):
-        return float("inf")
-    return float(np.sum(p[support] * np.log(p[support] / q[support])))
+def mauve_buckets(n_real: int, n_synthetic: int) -> int:
+    """mauve-text's `num_buckets="auto"`: one bucket per 10 rows of the smaller side."""
+    return max(2, round(min(n_real, n_synthetic) / 10))
 
 
 def mauve(
     real: np.ndarray, synthetic: np.ndarray, buckets: int = 0, seed: int = 0
 ) -> dict[str, float]:
-    """MAUVE (Pillutla et al. 2021): area under the divergence frontier of the two sides'
-    histograms over k-means buckets of their joint embeddings (PCA to 90 % variance first).
+    """MAUVE (Pillutla et al. 2021) through the reference implementation `mauve-text`, on
+    precomputed embeddings: p = synthetic, q = real; `buckets` 0 = its automatic choice.
 
     1.0 = the same distribution; near 0 = each side puts its mass where the other has none.
+    Sizing the buckets by the smaller side matters: one bucket per 10 rows of both sides
+    together scored two samples of one distribution (2,000 real, 200 synthetic) at 0.36.
     """
-    joint = np.concatenate([real, synthetic])
-    k = buckets or max(2, len(joint) // 10)
-    k = min(k, len(joint))
-    pca = (
-        PCA(n_components=0.9, svd_solver="full", random_state=seed) if joint.shape[1] > 1 else None
+    import mauve as mauve_text  # faiss and its OpenMP threads load only when measured
+
+    k = buckets or mauve_buckets(len(real), len(synthetic))
+    result = mauve_text.compute_mauve(
+        p_features=np.asarray(synthetic, dtype=np.float32),
+        q_features=np.asarray(real, dtype=np.float32),
+        num_buckets=k,
+        seed=seed,
+        verbose=False,
     )
-    reduced = pca.fit_transform(joint) if pca is not None else joint
-    with warnings.catch_warnings():  # duplicate texts give fewer distinct clusters: expected
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        labels = KMeans(n_clusters=k, n_init=3, random_state=seed).fit_predict(reduced)
-    p = np.bincount(labels[len(real) :], minlength=k) / len(synthetic)
-    q = np.bincount(labels[: len(real)], minlength=k) / len(real)
-    points = [(0.0, 1.0)]  # the frontier's extreme points
-    for weight in np.linspace(1e-6, 1 - 1e-6, MAUVE_MIXTURES):
-        mixture = weight * p + (1 - weight) * q
-        points.append(
-            (np.exp(-MAUVE_SCALING * _kl(p, mixture)), np.exp(-MAUVE_SCALING * _kl(q, mixture)))
-        )
-    points.append((1.0, 0.0))
-    # along x, and downward where x ties, so the area is that of the frontier itself
-    xs, ys = np.array(sorted(points, key=lambda point: (point[0], -point[1]))).T
-    area = float(np.sum((xs[1:] - xs[:-1]) * (ys[1:] + ys[:-1]) / 2))
-    return {"mauve": area, "mauve_buckets": float(k)}
+    return {"mauve": float(result.mauve), "mauve_buckets": float(k)}
 
 
 def two_sample_auc(

@@ -15,6 +15,7 @@ from emoexp.filters.config import FilterConfig
 from emoexp.generation.config import GenConfig
 from emoexp.llm.config import LLMConfig
 from emoexp.models.config import ModelConfig
+from emoexp.report.config import ReportConfig
 from emoexp.tracking.config import LoggerConfig
 from emoexp.training.config import TrainerConfig
 
@@ -51,6 +52,8 @@ class Config:
     dry_run: bool = False
     # free-form record of an experiment config (name, version, notes)
     experiment_info: dict[str, Any] = field(default_factory=dict)
+    # the question the sweep report answers, its alpha and power settings
+    report: ReportConfig = field(default_factory=ReportConfig)
 
 
 def register_configs() -> None:

@@ -10,12 +10,14 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Protocol
 
 import datasets
 import numpy as np
 
 from emoexp.data.taxonomy import Taxonomy
+from emoexp.evaluation.predictions import save_predictions
 from emoexp.metrics.multilabel import multilabel_metrics, singlelabel_metrics
 
 
@@ -101,8 +103,10 @@ def evaluate(
     taxonomy: Taxonomy,
     thresholds: np.ndarray | None = None,
     without: Sequence[str] = (),
+    predictions_dir: Path | None = None,
 ) -> dict[str, dict[str, Any]]:
-    """Metrics per named set. Plain Datasets are scored on every label; EvalSets on their
+    """Metrics per named set (predictions saved as `predictions/zero_shot.<name>.npz` under
+    `predictions_dir` when given). Plain Datasets are scored on every label; EvalSets on their
     labels; SkippedSets come back as {"skipped": reason}. `thresholds` are per-class cut-offs
     over the whole taxonomy (tuned on validation), used for the `@tuned` figures. For each
     label in `without` the ranking metrics are also given with that label left out, under
@@ -144,5 +148,11 @@ def evaluate(
                 metrics[f"without_{label}"] = {
                     key: reduced[key] for key in RANKING_METRICS if key in reduced
                 }
+        if predictions_dir is not None:
+            ids = ds.with_format("arrow")["id"].to_pylist()
+            save_predictions(
+                predictions_dir, f"zero_shot.{name}", probs, targets, ids,
+                list(taxonomy.labels), thresholds,
+            )  # fmt: skip
         results[name] = {**eval_set.info, **metrics}
     return results

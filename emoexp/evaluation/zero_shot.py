@@ -131,18 +131,22 @@ def evaluate_zero_shot(
     *,
     training_corpus: tuple[str, str] | None = None,
     encoder_languages: Collection[str] | None = None,
+    predictions_dir: Path | None = None,
 ) -> dict[str, dict[str, Any]]:
     """`eval.zero_shot` loaded, mapped and scored: the `zero_shot` block of metrics.json.
 
     `training_corpus` is the (loader name, language) of the training data: that set is
     marked in-domain. `encoder_languages` are the languages the encoder was pretrained on;
-    a set in another language is marked `trained_language: false` with a note.
+    a set in another language is marked `trained_language: false` with a note. Each set's
+    predictions are saved under `predictions_dir` when given.
     """
     sets = load_zero_shot_sets(
         cfg.zero_shot, data_dir, taxonomy, cfg.zero_shot_max_rows, cfg.require_all
     )
     without = (NEUTRAL,) if NEUTRAL in taxonomy.labels else ()
-    results = evaluate(classifier, sets, taxonomy, thresholds, without=without)
+    results = evaluate(
+        classifier, sets, taxonomy, thresholds, without=without, predictions_dir=predictions_dir
+    )
     for name, result in results.items():
         if "skipped" in result and "source" not in result:
             continue

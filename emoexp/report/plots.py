@@ -142,51 +142,79 @@ def plot_per_class(frame: pd.DataFrame, hue: str | None, path: Path) -> Path | N
     return _save(fig, path)
 
 
-def _side_by_side(
-    frame: pd.DataFrame, columns: dict[str, tuple[str, str]], title: str, path: Path, ncols: int
-) -> Path | None:
-    present = {name: cols for name, cols in columns.items() if all(c in frame for c in cols)}
-    if not present:
-        return None
-    nrows = math.ceil(len(present) / ncols)
-    fig, axes = plt.subplots(nrows, ncols, figsize=(2.6 * ncols, 2.4 * nrows), squeeze=False)
-    for ax, (name, (real, synthetic)) in zip(axes.flat, present.items(), strict=False):
-        ax.bar(
-            ["real", "synthetic"], [frame[real].mean(), frame[synthetic].mean()], color=["C0", "C1"]
-        )
-        ax.set_title(name, fontsize=9)
-    for ax in list(axes.flat)[len(present) :]:
-        ax.axis("off")
-    fig.suptitle(title)
-    return _save(fig, path)
+def _arms(frame: pd.DataFrame, hue: str | None) -> list[tuple[str, pd.DataFrame]]:
+    if hue and hue in frame:
+        return [(str(level), group) for level, group in frame.groupby(frame[hue].map(_label))]
+    return [("all jobs", frame)]
 
 
-def plot_label_distribution(frame: pd.DataFrame, path: Path) -> Path | None:
-    """Share of rows per label, real against synthetic (mean over jobs)."""
+def _shares(frame: pd.DataFrame, columns: dict[str, str], labels: list[str]) -> np.ndarray:
+    """Each job's label counts or shares normalised to sum to 1, then averaged over jobs: a
+    multi-label row counts under each of its labels, so raw per-row shares sum above 1."""
+    values = np.column_stack(
+        [
+            frame[columns[label]].fillna(0).to_numpy(float)
+            if label in columns
+            else np.zeros(len(frame))
+            for label in labels
+        ]
+    )
+    totals = values.sum(axis=1, keepdims=True)
+    shares = np.divide(values, totals, out=np.full_like(values, np.nan), where=totals > 0)
+    return np.nanmean(shares, axis=0) if np.isfinite(shares).any() else np.zeros(len(labels))
+
+
+def plot_label_distribution(frame: pd.DataFrame, hue: str | None, path: Path) -> Path | None:
+    """Share of label assignments per label: the real seed rows and each arm's synthetic
+    rows, every bar group summing to 1."""
     prefix = "analysis.label_distribution."
     real = {c[len(prefix) + 5 :]: c for c in frame.columns if c.startswith(prefix + "real.")}
     synth = {c[len(prefix) + 10 :]: c for c in frame.columns if c.startswith(prefix + "synthetic.")}
     labels = sorted(set(real) | set(synth))
     if not labels or not synth:
         return None
+    series = [("real", _shares(frame, real, labels))]
+    for level, group in _arms(frame, hue):
+        if group[list(synth.values())].notna().any().any():
+            series.append((f"synthetic: {level}", _shares(group, synth, labels)))
     x = np.arange(len(labels))
+    width = 0.8 / len(series)
     fig, ax = plt.subplots(figsize=(max(6, 0.6 * len(labels)), 4))
-    for offset, (side, cols) in enumerate((("real", real), ("synthetic", synth))):
-        values = [frame[cols[label]].mean() if label in cols else 0.0 for label in labels]
-        ax.bar(x + offset * 0.4, values, 0.4, label=side)
-    ax.set_xticks(x + 0.2, labels, rotation=45, ha="right")
-    ax.set_ylabel("share of rows")
-    ax.legend()
+    for offset, (name, values) in enumerate(series):
+        ax.bar(x + offset * width, values, width, label=name)
+    ax.set_xticks(x + 0.4 - width / 2, labels, rotation=45, ha="right")
+    ax.set_ylabel("share of label assignments")
+    ax.legend(title=hue or None)
     return _save(fig, path)
 
 
-def plot_linguistic(frame: pd.DataFrame, path: Path) -> Path | None:
-    """Small multiples: each linguistic and diversity measure, real against synthetic."""
-    columns = {
-        template.rsplit(".", 1)[-1]: (
-            "analysis." + template.format(side="real"),
-            "analysis." + template.format(side="synthetic"),
-        )
-        for template in LINGUISTIC_MEASURES
+def plot_linguistic(frame: pd.DataFrame, hue: str | None, path: Path) -> Path | None:
+    """Small multiples: each linguistic and diversity measure for the real seed text and for
+    each arm's synthetic text, so strategies can be told apart."""
+    templates = {t.rsplit(".", 1)[-1]: t for t in LINGUISTIC_MEASURES}
+    present = {
+        name: template
+        for name, template in templates.items()
+        if "analysis." + template.format(side="synthetic") in frame
     }
-    return _side_by_side(frame, columns, "real vs synthetic (mean over jobs)", path, ncols=4)
+    if not present:
+        return None
+    arms = [(level, group) for level, group in _arms(frame, hue)
+            if group["analysis." + next(iter(present.values())).format(side="synthetic")]
+            .notna().any()]  # fmt: skip
+    ncols = 4
+    nrows = math.ceil(len(present) / ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(2.8 * ncols, 2.6 * nrows), squeeze=False)
+    for ax, (name, template) in zip(axes.flat, present.items(), strict=False):
+        real_col = "analysis." + template.format(side="real")
+        synth_col = "analysis." + template.format(side="synthetic")
+        names = ["real"] + [str(level) for level, _ in arms]
+        values = [frame[real_col].mean() if real_col in frame else np.nan]
+        values += [group[synth_col].mean() for _, group in arms]
+        ax.bar(names, values, color=[f"C{i}" for i in range(len(names))])
+        ax.set_title(name, fontsize=9)
+        ax.tick_params(axis="x", labelrotation=45, labelsize=7)
+    for ax in list(axes.flat)[len(present) :]:
+        ax.axis("off")
+    fig.suptitle(f"real seed text vs synthetic text per {hue or 'sweep'} (mean over jobs)")
+    return _save(fig, path)

@@ -3,24 +3,37 @@ differences are significant, and the figures; as Markdown (and optionally HTML).
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import html
+import json
 import math
 import re
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import yaml
 
 from emoexp.report import plots
 from emoexp.report.collect import (
+    CONFIG_FILE,
     ReportError,
     collect_jobs,
     iter_metric_columns,
     override_keys,
     swept_keys,
 )
-from emoexp.report.stats import group_summary, paired_comparisons, with_holm
+from emoexp.report.config import ReportConfig
+from emoexp.report.questions import (
+    SECTIONS,
+    Block,
+    ReportContext,
+    finish_tests,
+    question_of,
+    tests_frame,
+)
+from emoexp.report.stats import group_summary
 
 DEFAULT_METRIC = "test.ap_micro"
 SEED_KEY = "seed"
@@ -28,17 +41,13 @@ SEED_KEY = "seed"
 LOWER_IS_BETTER = re.compile(
     r"(loss|hamming|ece|brier|error|frechet|two_sample_auc|self_bleu|seconds|duration)"
 )
+# bookkeeping numbers: counts, sizes, timings and spreads, never a configuration's quality
+BOOKKEEPING = re.compile(
+    r"(buckets|_std$|seconds|duration|rows|n_samples|support|clusters|texts$|tokens$|scored|"
+    r"unparsable|failed|threshold|epochs|global_step|^data\.|^train\.|^thresholds\.)"
+)
 PREFERRED_HUE = ("gen", "model", "regime", "llm", "filter")
 MAX_ERROR_CHARS = 400
-
-
-@dataclass
-class Block:
-    """One piece of the page: a heading, a paragraph, a table, an image or preformatted text."""
-
-    kind: str
-    content: Any
-    caption: str = ""
 
 
 def _fmt(value: Any) -> str:
@@ -73,6 +82,10 @@ def to_markdown(blocks: list[Block]) -> str:
             parts.append(f"# {block.content}")
         elif block.kind == "h2":
             parts.append(f"## {block.content}")
+        elif block.kind == "h3":
+            parts.append(f"### {block.content}")
+        elif block.kind == "tests":
+            parts.append(markdown_table(tests_frame(block.content)))
         elif block.kind == "p":
             parts.append(block.content)
         elif block.kind == "table":
@@ -87,7 +100,9 @@ def to_markdown(blocks: list[Block]) -> str:
 def to_html(blocks: list[Block], title: str) -> str:
     body = []
     for block in blocks:
-        if block.kind in ("h1", "h2"):
+        if block.kind == "tests":
+            block = Block("table", tests_frame(block.content))
+        if block.kind in ("h1", "h2", "h3"):
             body.append(f"<{block.kind}>{html.escape(block.content)}</{block.kind}>")
         elif block.kind == "p":
             body.append(f"<p>{html.escape(block.content)}</p>")
@@ -130,6 +145,7 @@ def key_metrics(frame: pd.DataFrame, metric: str) -> list[str]:
     ]
     realism = [c for c in columns if c.startswith("analysis.realism.")]
     ordered = [metric, *tests, *zero_shot, *realism]
+    ordered = [c for c in ordered if c == metric or not BOOKKEEPING.search(c)]
     return [c for i, c in enumerate(ordered) if c in frame.columns and c not in ordered[:i]]
 
 
@@ -185,17 +201,6 @@ def best_configurations(
     return pd.DataFrame(rows)
 
 
-def significance_table(frame: pd.DataFrame, metric: str, factors: list[str]) -> pd.DataFrame:
-    usable = _usable(frame, metric)
-    tables = []
-    for factor in factors:
-        pair_on = [k for k in swept_keys(frame) if k != factor]
-        table = paired_comparisons(usable, metric, factor, pair_on)
-        if not table.empty:
-            tables.append(table)
-    return with_holm(pd.concat(tables, ignore_index=True)) if tables else pd.DataFrame()
-
-
 def _plots(frame: pd.DataFrame, metric: str, factors: list[str], plot_dir: Path) -> list[Path]:
     made: list[Path | None] = []
     usable = _usable(frame, metric)
@@ -221,18 +226,17 @@ def _plots(frame: pd.DataFrame, metric: str, factors: list[str], plot_dir: Path)
                 )
             )
     completed = frame[frame["status"] != "failed"]
-    made.append(
-        plots.plot_per_class(
-            completed, _hue(factors, frame, exclude=""), plot_dir / "per_class.png"
-        )
-    )
-    made.append(plots.plot_label_distribution(completed, plot_dir / "label_distribution.png"))
-    made.append(plots.plot_linguistic(completed, plot_dir / "linguistic.png"))
+    hue = _hue(factors, frame, exclude="")
+    made.append(plots.plot_per_class(completed, hue, plot_dir / "per_class.png"))
+    made.append(plots.plot_label_distribution(completed, hue, plot_dir / "label_distribution.png"))
+    made.append(plots.plot_linguistic(completed, hue, plot_dir / "linguistic.png"))
     return [path for path in made if path is not None]
 
 
-def report_blocks(frame: pd.DataFrame, metric: str, out_dir: Path) -> list[Block]:
-    """Everything on the page, in order; figures are written to `out_dir/plots` on the way."""
+def report_blocks(ctx: ReportContext) -> list[Block]:
+    """Everything on the page, in order; figures are written to `out_dir/plots` on the way,
+    and every test run is recorded in `ctx.tests`."""
+    frame, metric, out_dir = ctx.frame, ctx.metric, ctx.out_dir
     factors = _factors(frame)
     counts = frame["status"].value_counts().to_dict()
     metrics = key_metrics(frame, metric)
@@ -244,6 +248,9 @@ def report_blocks(frame: pd.DataFrame, metric: str, out_dir: Path) -> list[Block
             + ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))
             + f"). Main metric: {metric}"
             + (" (lower is better)." if lower_is_better(metric) else ".")
+            + f" Question: {ctx.settings.question}; alpha = {ctx.settings.alpha:g} after Holm "
+            + "correction over every test in this report; power is computed against a "
+            + f"difference of {ctx.settings.min_effect:g}."
             + (f" Swept: {', '.join(swept_keys(frame))}." if swept_keys(frame) else ""),
         ),
     ]
@@ -299,20 +306,27 @@ def report_blocks(frame: pd.DataFrame, metric: str, out_dir: Path) -> list[Block
     best = best_configurations(frame, metrics, factors)
     blocks += [Block("h2", "Best configuration per metric"), Block("table", best)]
 
-    blocks.append(Block("h2", f"Paired significance tests on {metric}"))
-    significance = significance_table(frame, metric, factors) if metric in frame else pd.DataFrame()
-    if significance.empty:
-        blocks.append(Block("p", "No swept factor with matching jobs to compare."))
-    else:
+    section = SECTIONS[question_of(ctx.settings.question)](ctx)
+    finish_tests(ctx)
+    blocks += [Block("h2", "Answer at this size"), Block("p", answer(ctx)), *section]
+    if ctx.tests:
+        significant = sum(bool(t["significant"]) for t in ctx.tests)
         blocks += [
+            Block("h2", "All tests of this report"),
             Block(
                 "p",
-                "Jobs are paired on every other swept key (seed included); mean_diff is a - b. "
-                "p-values: paired bootstrap and Wilcoxon signed-rank, Holm-corrected over all "
-                "rows.",
+                f"{len(ctx.tests)} tests, Holm-corrected together at alpha = "
+                f"{ctx.settings.alpha:g}: {significant} significant. Seed-level rows: paired "
+                "t-test over seeds (p) with the exact sign-flip permutation p (p_exact), the "
+                "mean difference a - b and its 95 % t-interval, and the power to detect the "
+                "report's minimum effect. Example-level rows: tests over test rows from the "
+                "saved predictions. Every figure is also in report.json.",
             ),
-            Block("table", significance),
+            Block("tests", ctx.tests),
         ]
+    if ctx.warnings:
+        blocks += [Block("h2", f"Warnings ({len(ctx.warnings)})")]
+        blocks += [Block("p", f"- {text}") for text in ctx.warnings]
 
     figures = _plots(frame, metric, factors, out_dir / "plots")
     if figures:
@@ -323,17 +337,95 @@ def report_blocks(frame: pd.DataFrame, metric: str, out_dir: Path) -> list[Block
     return blocks
 
 
+def answer(ctx: ReportContext) -> str:
+    """One paragraph: what is significant after Holm, and whether the sweep can answer."""
+    alpha = ctx.settings.alpha
+    significant = [t for t in ctx.tests if t.get("significant")]
+    if significant:
+        found = "; ".join(
+            f"{t['a']} vs {t['b']} on {t['metric']} ({t['held']}, {t['level']} level): "
+            f"effect {t['effect']:+.4g}, adjusted p {t['p_adjusted']:.3g}"
+            for t in significant
+        )
+        text = f"Significant after Holm at alpha = {alpha:g}: {found}."
+    else:
+        text = (
+            f"No difference is significant after Holm at alpha = {alpha:g} "
+            f"({len(ctx.tests)} tests)."
+        )
+    small = [w for w in ctx.warnings if "underpowered" in w or "kept" in w or "cannot go" in w]
+    small += [w for w in ctx.warnings if "no seed-level test" in w]
+    if small:
+        text += (
+            f" This sweep is too small to answer the question reliably: {len(small)} warnings "
+            "below (too few seeds for the test or the effect, or too few kept synthetic rows)."
+        )
+    return text
+
+
+def report_settings(root: Path | None, frame: pd.DataFrame) -> ReportConfig:
+    """The `report` node of the jobs' config (the first job that has one), else defaults;
+    sweeps from before that node existed get the question their task name names."""
+    settings = ReportConfig()
+    node: dict[str, Any] = {}
+    task = ""
+    if root is not None:
+        for job in frame["job"]:
+            path = root / job / CONFIG_FILE if (root / job).is_dir() else root / CONFIG_FILE
+            if path.is_file():
+                config = yaml.safe_load(path.read_text()) or {}
+                node, task = config.get("report") or {}, str(config.get("task_name", ""))
+                break
+    known = {f.name for f in dataclasses.fields(ReportConfig)}
+    settings = dataclasses.replace(settings, **{k: v for k, v in node.items() if k in known})
+    if not node:
+        base = task.removesuffix("_cpu")
+        with contextlib.suppress(ValueError):
+            settings.question = question_of(base).value
+    return settings
+
+
+def _json_ready(value: Any) -> Any:
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if hasattr(value, "item"):
+        return _json_ready(value.item())
+    return value
+
+
 def render_report(
-    frame: pd.DataFrame, out_dir: Path, metric: str = DEFAULT_METRIC, html_page: bool = False
+    frame: pd.DataFrame,
+    out_dir: Path,
+    metric: str = DEFAULT_METRIC,
+    html_page: bool = False,
+    settings: ReportConfig | None = None,
 ) -> Path:
-    """Write report.md (+ report.html), jobs.csv and plots/ into `out_dir`; return report.md."""
+    """Write report.md (+ report.html), report.json, jobs.csv and plots/ into `out_dir`;
+    return report.md."""
     if frame.empty:
         raise ReportError("no jobs to report on")
     out_dir.mkdir(parents=True, exist_ok=True)
-    blocks = report_blocks(frame, metric, out_dir)
+    source = frame.attrs.get("source", "")
+    root = Path(source) if source and Path(source).is_dir() else None
+    settings = settings or report_settings(root, frame)
+    try:
+        question_of(settings.question)
+    except ValueError as error:
+        raise ReportError(str(error)) from error
+    ctx = ReportContext(frame, metric, settings, out_dir)
+    blocks = report_blocks(ctx)
     frame.to_csv(out_dir / "jobs.csv", index=False)
     report = out_dir / "report.md"
     report.write_text(to_markdown(blocks), encoding="utf-8")
+    payload = {
+        "source": source,
+        "metric": metric,
+        "settings": dataclasses.asdict(settings),
+        "jobs": len(frame),
+        "tests": [{k: _json_ready(v) for k, v in test.items()} for test in ctx.tests],
+        "warnings": ctx.warnings,
+    }
+    (out_dir / "report.json").write_text(json.dumps(payload, indent=2), encoding="utf-8")
     if html_page:
         (out_dir / "report.html").write_text(to_html(blocks, "Sweep report"), encoding="utf-8")
     return report
@@ -344,8 +436,9 @@ def build_report(
     metric: str = DEFAULT_METRIC,
     out_dir: str | Path | None = None,
     html_page: bool = False,
+    settings: ReportConfig | None = None,
 ) -> Path:
     """Collect the jobs under `path` and write the report (into `path` unless `out_dir`)."""
     frame = collect_jobs(path)
     target = Path(out_dir) if out_dir is not None else Path(path)
-    return render_report(frame, target, metric, html_page)
+    return render_report(frame, target, metric, html_page, settings)
