@@ -35,6 +35,7 @@ from emoexp.llm.batch import estimated_batches, online_equivalent
 from emoexp.llm.cache import CachedResponse
 from emoexp.llm.config import LLMConfig
 from emoexp.llm.echo import EMOTION_WORDS, last_user_message
+from emoexp.llm.budgets import effective_max_tokens
 from emoexp.llm.keys import backend_identity, request_key, response_format_for
 from emoexp.llm.types import ChatRequest, ChatResult
 
@@ -299,7 +300,7 @@ class DryRunBackend:
     def _output_tokens(self, request: ChatRequest) -> int:
         if self.cfg.dry_run_output_tokens > 0:
             return self.cfg.dry_run_output_tokens
-        return self.cfg.max_tokens if request.max_tokens is None else request.max_tokens
+        return effective_max_tokens(self.cfg, request)
 
     def close(self) -> None:
         self.cache.close()
