@@ -27,9 +27,7 @@ _FOLLOW_UP_JSON = (
     REASK_PREFIX + " ({detail}). Answer again with only the JSON asked for, "
     "nothing before or after it."
 )
-_FOLLOW_UP_PLAIN = (
-    REASK_PREFIX + " ({detail}). Answer again with only the text asked for."
-)
+_FOLLOW_UP_PLAIN = REASK_PREFIX + " ({detail}). Answer again with only the text asked for."
 
 
 @dataclass
@@ -204,9 +202,12 @@ def _judge(
             tries.enlarged = True
             stats.truncation_reasks += 1
             return None, _larger_budget(result.request, attempts)
-        reason, detail = "truncated", (
-            f"finish_reason={result.finish_reason} after {result.completion_tokens} tokens,"
-            f" also with a larger budget ({parsed.reason}: {parsed.detail})"
+        reason, detail = (
+            "truncated",
+            (
+                f"finish_reason={result.finish_reason} after {result.completion_tokens} tokens,"
+                f" also with a larger budget ({parsed.reason}: {parsed.detail})"
+            ),
         )
         answer = Answer(
             result.request, None, raw, reason, detail, attempts, result.cached, result.finish_reason

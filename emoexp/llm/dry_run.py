@@ -32,10 +32,10 @@ from typing import Any
 
 from emoexp.llm.base import result_from_cache
 from emoexp.llm.batch import estimated_batches, online_equivalent
+from emoexp.llm.budgets import effective_max_tokens
 from emoexp.llm.cache import CachedResponse
 from emoexp.llm.config import LLMConfig
 from emoexp.llm.echo import EMOTION_WORDS, last_user_message
-from emoexp.llm.budgets import effective_max_tokens
 from emoexp.llm.keys import backend_identity, request_key, response_format_for
 from emoexp.llm.types import ChatRequest, ChatResult
 

@@ -48,7 +48,8 @@ def response_format_for(cfg: LLMConfig, request: ChatRequest) -> dict[str, Any] 
         return {"type": "json_object"}
     if form == "json_object_schema":
         return {"type": "json_object", "schema": schema}
-    return {"type": "json_schema", "json_schema": {"name": "reply", "schema": schema, "strict": True}}
+    named = {"name": "reply", "schema": schema, "strict": True}
+    return {"type": "json_schema", "json_schema": named}
 
 
 # words in a server's error message that say the request's format, not the moment, is wrong
