@@ -104,7 +104,7 @@ def config(base_url: str, **overrides: Any) -> LLMConfig:
                 "type": "json_schema",
                 "json_schema": {"name": "reply", "schema": SCHEMA, "strict": True},
             },
-        ),  # noqa: E501
+        ),
         ("json_object_schema", {"type": "json_object", "schema": SCHEMA}),
         ("json_object", {"type": "json_object"}),
         ("none", None),
