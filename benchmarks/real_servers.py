@@ -124,7 +124,7 @@ def main() -> None:
     cache_dir = Path(args.cache_dir or tempfile.mkdtemp(prefix="emoexp-real-servers-"))
     rows = []
     for server in args.servers.split(","):
-        preset, base_url = SERVERS[server]
+        base_url = SERVERS[server][1]
         if not listening(base_url):
             print(f"# {server}: nothing listening at {base_url}, skipped")
             continue
