@@ -5,8 +5,8 @@ cut-off replies, and rows the filters keep.
 The servers are not part of emoexp: start them first (../shared/tools/peers/ serves the
 embedded SmolLM2 with vLLM's CPU build on :8011 and llama.cpp on :8012), then
 
-    OMP_WAIT_POLICY=PASSIVE python benchmarks/real_servers.py
-    OMP_WAIT_POLICY=PASSIVE python benchmarks/real_servers.py --servers vllm \\
+    OMP_WAIT_POLICY=PASSIVE PYTHONPATH=. python benchmarks/real_servers.py
+    OMP_WAIT_POLICY=PASSIVE PYTHONPATH=. python benchmarks/real_servers.py --servers vllm \\
         --strategies naive,shap --samples-per-label 2
 
 A server that is not listening is skipped. The goal: at least 90 % of samples accepted with
