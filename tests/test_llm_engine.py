@@ -12,7 +12,7 @@ from helpers.loopback_server import Faults, LoopbackServer
 from emoexp.llm.cache import ResponseCache
 from emoexp.llm.config import LLMConfig
 from emoexp.llm.echo import echo_reply
-from emoexp.llm.engine import OpenAICompatibleBackend, parse_retry_after
+from emoexp.llm.engine import OpenAICompatibleBackend, ServerUnavailable, parse_retry_after
 from emoexp.llm.keys import request_key
 from emoexp.llm.parsing import extract_json
 from emoexp.llm.types import ChatRequest
@@ -131,7 +131,6 @@ def test_timeouts_are_retried_then_recorded_without_losing_neighbours(
     ("faults", "message"),
     [
         (Faults(p_malformed=1.0), "malformed reply"),
-        (Faults(p_drop=1.0), "connection error"),
         (Faults(p_5xx=1.0), "HTTP 50"),
     ],
 )
@@ -144,6 +143,16 @@ def test_persistent_faults_end_in_a_recorded_failure(
         )
     assert all(not r.ok and r.attempts == 3 and message in (r.error or "") for r in results)
     assert len(cache.failures()) == 2 and len(cache) == 0
+
+
+def test_a_server_that_drops_every_connection_stops_the_run(cache: ResponseCache) -> None:
+    """No answer at all is a dead server, not a fault of each request: the run stops and
+    records nothing as a failed request."""
+    with LoopbackServer(Faults(p_drop=1.0)) as server:
+        backend = OpenAICompatibleBackend(config_for(server, max_retries=2), cache)
+        with pytest.raises(ServerUnavailable, match="connection error"):
+            backend.generate(prompts(2))
+    assert len(cache.failures()) == 0 and len(cache) == 0
 
 
 def test_total_retry_time_is_bounded(cache: ResponseCache) -> None:

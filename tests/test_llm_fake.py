@@ -26,7 +26,7 @@ def test_fake_echoes_and_counts_real_calls_only(tmp_path: Path) -> None:
     assert backend.calls == 3
     assert [r.text for r in first] == [r.text for r in second]
     assert all(r.cached for r in second) and not any(r.cached for r in first)
-    assert "write joy" in (first[0].text or "")
+    assert "feeling joy" in (first[0].text or "")
 
 
 def test_fake_canned_replies_and_refusals() -> None:

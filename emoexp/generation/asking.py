@@ -14,19 +14,20 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from emoexp.generation.replies import Parsed
+from emoexp.generation.replies import REASK_PREFIX, Parsed, prompt_echo, reject, reply_texts
 from emoexp.llm.types import ChatRequest, ChatResult, LLMBackend
 
 # reads one reply; the flag says whether the backend cut it at the token limit (None: unknown)
 Reader = Callable[[str, bool | None], Parsed[Any]]
 
+# a reply cut off at the token limit is asked once more with this many times the budget
+TRUNCATION_FACTOR = 2
+
 _FOLLOW_UP_JSON = (
-    "That reply could not be used ({detail}). Answer again with only the JSON asked for, "
+    REASK_PREFIX + " ({detail}). Answer again with only the JSON asked for, "
     "nothing before or after it."
 )
-_FOLLOW_UP_PLAIN = (
-    "That reply could not be used ({detail}). Answer again with only the text asked for."
-)
+_FOLLOW_UP_PLAIN = REASK_PREFIX + " ({detail}). Answer again with only the text asked for."
 
 
 @dataclass
@@ -58,6 +59,9 @@ class GenStats:
     json_parsed: int = 0
     json_valid: int = 0
     reasks: int = 0
+    # replies cut off at the token limit, and re-asks of them with a larger budget
+    truncated: int = 0
+    truncation_reasks: int = 0
     # planned samples never asked for because an earlier stage or turn of theirs failed
     unrequested: int = 0
     prompt_tokens: int = 0
@@ -80,6 +84,8 @@ class GenStats:
             "json_parsed": self.json_parsed,
             "json_valid": self.json_valid,
             "reasks": self.reasks,
+            "truncated": self.truncated,
+            "truncation_reasks": self.truncation_reasks,
             "unrequested": self.unrequested,
             "prompt_tokens": self.prompt_tokens,
             "completion_tokens": self.completion_tokens,
@@ -97,6 +103,15 @@ def _follow_up(request: ChatRequest, raw: str, parsed: Parsed[Any], attempt: int
     return replace(request, messages=messages, metadata={**request.metadata, "attempt": attempt})
 
 
+def _larger_budget(request: ChatRequest, attempt: int) -> ChatRequest:
+    """The same request with TRUNCATION_FACTOR times its reply budget (a new cache key)."""
+    return replace(
+        request,
+        budget_factor=request.budget_factor * TRUNCATION_FACTOR,
+        metadata={**request.metadata, "attempt": attempt},
+    )
+
+
 def ask(
     backend: LLMBackend,
     requests: Sequence[ChatRequest],
@@ -107,16 +122,19 @@ def ask(
     stage: str,
 ) -> list[Answer]:
     """One `Answer` per request, in order. `read` is one reader for all replies or one per
-    request (a dialogue turn strips its own speaker's name)."""
+    request (a dialogue turn strips its own speaker's name).
+
+    An unusable reply is asked again with a corrective message up to `max_reasks` times;
+    an unusable reply cut off at the token limit is first asked again, once, with a larger
+    budget, and rejected as `truncated` if that one is cut off too."""
     readers = list(read) if isinstance(read, Sequence) else [read] * len(requests)
     if len(readers) != len(requests):
         raise ValueError(f"{len(readers)} readers for {len(requests)} requests")
     answers: list[Answer | None] = [None] * len(requests)
+    tries = [_Tries() for _ in requests]
     pending = list(range(len(requests)))
     current = list(requests)
-    for attempt in range(max_reasks + 1):
-        if not pending:
-            break
+    while pending:
         batch = [current[index] for index in pending]
         results = backend.generate(batch)
         if len(results) != len(batch):
@@ -125,11 +143,10 @@ def ask(
             )
         stats.requests += len(batch)
         stats.stage_requests[stage] += len(batch)
-        if attempt:
-            stats.reasks += len(batch)
+        stats.reasks += sum(tries[index].sent > 0 for index in pending)
         still_pending: list[int] = []
         for index, result in zip(pending, results, strict=True):
-            answer, retry = _judge(result, readers[index], attempt, max_reasks, stats, stage)
+            answer, retry = _judge(result, readers[index], tries[index], max_reasks, stats, stage)
             if retry is not None:
                 current[index] = retry
                 still_pending.append(index)
@@ -139,10 +156,19 @@ def ask(
     return [answer for answer in answers if answer is not None]
 
 
+@dataclass
+class _Tries:
+    """What one request has used so far: replies read, corrective re-asks, budget raises."""
+
+    sent: int = 0
+    reasks: int = 0
+    enlarged: bool = False
+
+
 def _judge(
     result: ChatResult,
     read: Reader,
-    attempt: int,
+    tries: _Tries,
     max_reasks: int,
     stats: GenStats,
     stage: str,
@@ -151,7 +177,8 @@ def _judge(
     stats.cached += int(result.cached)
     stats.prompt_tokens += result.prompt_tokens
     stats.completion_tokens += result.completion_tokens
-    attempts = attempt + 1
+    tries.sent += 1
+    attempts = tries.sent
     if not result.ok:
         stats.llm_errors += 1
         stats.failures[f"{stage}:llm_error"] += 1
@@ -159,17 +186,41 @@ def _judge(
         return Answer(result.request, None, result.text, "llm_error", error, attempts), None
     raw = result.text or ""
     truncated = None if result.finish_reason is None else result.finish_reason == "length"
+    stats.truncated += int(bool(truncated))
     parsed = read(raw, truncated)
     stats.json_parsed += int(parsed.json_ok)
+    # a dry run's stand-in replies reuse a few sentences: they are not judged as echoes
+    if parsed.ok and result.finish_reason != "dry_run":
+        echo = _first_echo(parsed.value, result.request)
+        if echo is not None:
+            parsed = reject(*echo, json_ok=parsed.json_ok)
     if parsed.ok:
         stats.json_valid += int(parsed.json_ok)
         answer = Answer(
             result.request, parsed.value, raw, "", "", attempts, result.cached, result.finish_reason
         )
         return answer, None
+    if truncated:
+        stats.failures[f"{stage}:truncated"] += 1
+        if not tries.enlarged:
+            tries.enlarged = True
+            stats.truncation_reasks += 1
+            return None, _larger_budget(result.request, attempts)
+        reason, detail = (
+            "truncated",
+            (
+                f"finish_reason={result.finish_reason} after {result.completion_tokens} tokens,"
+                f" also with a larger budget ({parsed.reason}: {parsed.detail})"
+            ),
+        )
+        answer = Answer(
+            result.request, None, raw, reason, detail, attempts, result.cached, result.finish_reason
+        )
+        return answer, None
     stats.failures[f"{stage}:{parsed.reason}"] += 1
-    if attempt < max_reasks:
-        return None, _follow_up(result.request, raw, parsed, attempt + 1)
+    if tries.reasks < max_reasks:
+        tries.reasks += 1
+        return None, _follow_up(result.request, raw, parsed, attempts)
     answer = Answer(
         result.request,
         None,
@@ -181,3 +232,12 @@ def _judge(
         result.finish_reason,
     )
     return answer, None
+
+
+def _first_echo(value: Any, request: ChatRequest) -> tuple[str, str] | None:
+    """The first text of a reply that only echoes its prompt, as (reason, detail)."""
+    for text in reply_texts(value):
+        echo = prompt_echo(text, request.messages)
+        if echo is not None:
+            return echo
+    return None

@@ -27,6 +27,8 @@ from emoexp.llm.types import ChatRequest, LLMBackend
 # sample indexes of gen.seed s start at s * SEED_STRIDE: replicate seeds never share a
 # cached reply, while one seed's N samples of one prompt stay N distinct cache keys
 SEED_STRIDE = 100_000
+# longest text a JSON post may carry (one to three sentences, with room to spare)
+POST_MAX_CHARS = 320
 
 
 class TaxonomyLike(Protocol):
@@ -73,10 +75,13 @@ class GenerationContext:
         *,
         structured: bool,
         json_schema: dict[str, Any] | None = None,
+        kind: str = "post",
+        units: int = 1,
         **values: Any,
     ) -> ChatRequest:
         """A request whose sample index counts earlier uses of the same prompt, so growing
-        `samples_per_label` reuses every cached reply of the smaller run."""
+        `samples_per_label` reuses every cached reply of the smaller run. `kind` and `units`
+        (a dialogue's turns) set its reply budget (emoexp/llm/budgets.py)."""
         messages = template.render(structured=structured, **values)
         key = (template.id, messages)
         index = self.cfg.seed * SEED_STRIDE + self._prompt_uses[key]
@@ -87,6 +92,8 @@ class GenerationContext:
             template=template.id,
             json_schema=json_schema if structured else None,
             metadata={"structured": structured},
+            kind=kind,
+            budget_units=units,
         )
 
     def common_values(self, labels: Sequence[str], language: Language) -> dict[str, Any]:
@@ -104,7 +111,8 @@ class GenerationContext:
     def sample_schema(self, *, with_language: bool = False) -> dict[str, Any]:
         """JSON schema of a one-text reply, for backends that constrain decoding."""
         properties: dict[str, Any] = {
-            "text": {"type": "string", "minLength": 1},
+            # bounded, so a constrained decoder closes the JSON within the reply budget
+            "text": {"type": "string", "minLength": 1, "maxLength": POST_MAX_CHARS},
             "emotions": {
                 "type": "array",
                 "items": {"type": "string", "enum": list(self.taxonomy.labels)},

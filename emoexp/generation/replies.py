@@ -334,3 +334,84 @@ def read_dialogue_lines(
     if len(lines) < min_turns:
         return reject("too_few_turns", f"{len(lines)} 'Name: line' turns, need {min_turns}")
     return Parsed(lines)
+
+
+# ---------------------------------------------------------------------------- echoes
+
+# the start every corrective follow-up message shares (emoexp.generation.asking)
+REASK_PREFIX = "That reply could not be used"
+# "<the post>", "<what they say>", "<name>": a template's placeholder
+_ANGLE_PLACEHOLDER = re.compile(r"<[^<>\n]{1,60}>")
+# a whole text that is only a placeholder: "[your post here]", "{text}", "..."
+_BARE_PLACEHOLDER = re.compile(
+    r"^\s*(?:[\[{(<][^\]})>]{0,60}[\]})>]|\.{3}|…|(?:your|the) (?:post|text|message) here)\s*$",
+    re.IGNORECASE,
+)
+# a text that is structured data rather than a post: {"text": ...} or ["a", "b"]
+_DATA_LIKE = re.compile(r'^\s*[\[{]\s*["\[{]')
+# shingle length (characters) for the echo measure: long enough that a shared shingle is
+# copied text, short enough for short posts; characters, so every script counts alike
+_SHINGLE = 24
+_ECHO_SHARE = 0.6
+# shorter texts are not judged by overlap: "Thank you so much." may fairly repeat a line
+_ECHO_MIN_CHARS = 40
+
+
+def _normalised(text: str) -> str:
+    return re.sub(r"\s+", " ", unicodedata.normalize("NFKC", text).casefold()).strip()
+
+
+def _shingles(text: str) -> set[str]:
+    return {text[i : i + _SHINGLE] for i in range(max(1, len(text) - _SHINGLE + 1))}
+
+
+def prompt_echo(text: str, messages: Sequence[tuple[str, str]]) -> tuple[str, str] | None:
+    """Why `text` is not a post of its own but the prompt coming back, or None.
+
+    Reasons: `placeholder` (a template placeholder such as `<the post>`), `echoes_reask`
+    (the corrective follow-up message), `echoes_prompt` (half or more of the text copied from
+    the system or user messages: the instructions, the label list, a persona, earlier
+    turns), `not_a_post` (JSON or a list instead of text). Compared by characters, so it
+    holds for every language and script."""
+    stripped = text.strip()
+    prompt_parts = [content for role, content in messages if role in ("system", "user")]
+    prompt = "\n".join(prompt_parts)
+    if _BARE_PLACEHOLDER.match(stripped):
+        return "placeholder", stripped[:80]
+    for match in _ANGLE_PLACEHOLDER.finditer(stripped):
+        if match.group(0) in prompt or len(match.group(0)) >= len(stripped) - 2:
+            return "placeholder", match.group(0)
+    if REASK_PREFIX.casefold() in stripped.casefold():
+        return "echoes_reask", stripped[:120]
+    if _DATA_LIKE.match(stripped):
+        return "not_a_post", stripped[:120]
+    normal = _normalised(stripped)
+    normal_prompt = _normalised(prompt)
+    if len(normal) < _ECHO_MIN_CHARS:
+        return None
+    if normal in normal_prompt:
+        return "echoes_prompt", stripped[:120]
+    if len(normal) >= _SHINGLE:
+        text_shingles = _shingles(normal)
+        copied = sum(shingle in normal_prompt for shingle in text_shingles)
+        share = copied / len(text_shingles)
+        if share >= _ECHO_SHARE:
+            return "echoes_prompt", f"{share:.0%} copied from the prompt: {stripped[:100]}"
+    return None
+
+
+def reply_texts(value: Any) -> list[str]:
+    """The texts a reader's value carries (a post, a sample, a dialogue's lines)."""
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, SampleReply | TurnReply):
+        return [value.text]
+    if isinstance(value, list):
+        texts: list[str] = []
+        for item in value:
+            if isinstance(item, tuple) and len(item) == 2 and isinstance(item[1], str):
+                texts.append(item[1])
+            else:
+                texts.extend(reply_texts(item))
+        return texts
+    return []

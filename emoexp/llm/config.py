@@ -33,14 +33,29 @@ class LLMConfig:
     provider: str = ""
     # send response_format=json_schema when a request carries a schema (else json_object)
     json_schema_supported: bool = False
+    # the kind of server (vllm, llama_cpp, ollama, openai, compatible): named in messages
+    # that tell a user which preset fits the server that answered
+    server: str = ""
+    # how a schema reaches the server (see emoexp/llm/structured.py): json_schema,
+    # json_object_schema (llama.cpp: {type: json_object, schema}), json_object, none;
+    # empty: json_schema when json_schema_supported, else json_object
+    structured_output: str = ""
+    # reply budgets by request kind (post, persona, turn, dialogue_turn, json_overhead),
+    # overriding the ones derived in emoexp/llm/budgets.py; a reply cut off at its budget
+    # is asked once more with twice the budget, then rejected as `truncated`
+    token_budgets: dict[str, int] = field(default_factory=dict)
     # send the per-request seed (derived from `seed` and the request) to the server
     send_seed: bool = True
     # name of the reply-length field: max_tokens, or max_completion_tokens for newer OpenAI models
     max_tokens_field: str = "max_tokens"
     # extra fields merged into every request body (e.g. top_k for vLLM); part of the cache key
     extra_body: dict[str, Any] = field(default_factory=dict)
-    # give up on one request after this many seconds of retrying (backoff sleeps included)
+    # give up on one request after this many seconds of retrying (backoff sleeps and the
+    # attempt in flight included: a hard bound)
     max_retry_time_s: float = 600.0
+    # stop the whole run after this many connection failures or timeouts in a row (no
+    # answer in between; at most twice the requests in flight): a dead or hanging server
+    max_consecutive_failures: int = 16
     # exponential backoff with full jitter: sleep U(0, min(cap, base * 2^attempt))
     backoff_base_s: float = 0.5
     backoff_max_s: float = 30.0

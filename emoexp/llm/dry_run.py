@@ -32,6 +32,7 @@ from typing import Any
 
 from emoexp.llm.base import result_from_cache
 from emoexp.llm.batch import estimated_batches, online_equivalent
+from emoexp.llm.budgets import effective_max_tokens
 from emoexp.llm.cache import CachedResponse
 from emoexp.llm.config import LLMConfig
 from emoexp.llm.echo import EMOTION_WORDS, last_user_message
@@ -299,7 +300,7 @@ class DryRunBackend:
     def _output_tokens(self, request: ChatRequest) -> int:
         if self.cfg.dry_run_output_tokens > 0:
             return self.cfg.dry_run_output_tokens
-        return self.cfg.max_tokens if request.max_tokens is None else request.max_tokens
+        return effective_max_tokens(self.cfg, request)
 
     def close(self) -> None:
         self.cache.close()

@@ -3,6 +3,7 @@ server so tests can check that every answer belongs to the request it is filed u
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from collections.abc import Sequence
@@ -56,9 +57,14 @@ def emotions_named(text: str) -> list[str]:
 
 
 def echo_reply(messages: Sequence[Sequence[str]], seed: int | None, structured: bool) -> str:
-    """`{"text": ..., "emotions": [...]}` for structured requests, else the plain text."""
+    """`{"text": ..., "emotions": [...]}` for structured requests, else the plain text.
+
+    The text names the emotions the prompt names and a digest of the prompt: it shows which
+    request it answers without copying the prompt (a copied prompt is a rejected reply)."""
     prompt = last_user_message(messages)
-    text = f"[{seed}] {prompt[:200]}"
+    emotions = emotions_named(prompt)
+    digest = hashlib.sha256(prompt.encode("utf-8")).hexdigest()[:12]
+    text = f"[{seed}] feeling {' and '.join(emotions) or 'something'} today, reply {digest}."
     if structured:
-        return json.dumps({"text": text, "emotions": emotions_named(prompt)})
+        return json.dumps({"text": text, "emotions": emotions})
     return text

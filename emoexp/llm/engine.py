@@ -4,8 +4,11 @@ Raw aiohttp on the hot path: a fixed pool of `max_concurrency` workers, each tak
 next request as soon as its last one is done, so the window of requests in flight stays
 full and nobody waits for the slowest of a batch. Each request retries on its own (429,
 5xx, timeouts, dropped connections) with exponential backoff and full jitter, honouring
-Retry-After, within a bound on its total retry time; any other 4xx fails that one request
-at once with the server's message. Every answer is committed to the response cache the
+Retry-After, within a hard bound on its total time; any other 4xx fails that one request
+at once with the server's message. Two faults end the whole run instead: an error that
+names the request's format (a structured-output form or a field the server does not take:
+every request would fail alike), and a server that answers nothing to many requests in a row
+(dead or hanging). Every answer is committed to the response cache the
 moment it arrives, so a killed run loses only what was in flight.
 """
 
@@ -38,6 +41,7 @@ from emoexp.llm.config import LLMConfig, base_urls
 from emoexp.llm.keys import backend_identity
 from emoexp.llm.ratelimit import TokenBucket
 from emoexp.llm.stats import RunStats
+from emoexp.llm.structured import format_advice, names_request_format
 from emoexp.llm.types import ChatRequest, ChatResult
 from emoexp.llm.writer import CacheWriter
 
@@ -50,13 +54,27 @@ _T = TypeVar("_T")
 
 
 class RetryableError(Exception):
-    def __init__(self, message: str, retry_after_s: float | None = None) -> None:
+    def __init__(
+        self, message: str, retry_after_s: float | None = None, *, unreachable: bool = False
+    ) -> None:
         super().__init__(message)
         self.retry_after_s = retry_after_s
+        # no answer at all (refused, dropped or timed-out connection), not a server's error
+        self.unreachable = unreachable
 
 
 class FatalRequestError(Exception):
     """The server refused this request for a reason another try will not change."""
+
+
+class ServerRefusedFormat(RuntimeError):
+    """The server refused the form of the requests (a structured-output form, a seed, a
+    parameter name): every request would fail alike, so the run stops at the first one."""
+
+
+class ServerUnavailable(RuntimeError):
+    """The server answered nothing (refused connections or timeouts) for many requests in
+    a row: a dead or hanging server, so the run stops instead of retrying each request."""
 
 
 def parse_retry_after(headers: Any) -> float | None:
@@ -192,6 +210,9 @@ class _Run:
     tokens_bucket: TokenBucket | None
     writer: CacheWriter | None
     last_postfix: float = 0.0
+    # connection failures and timeouts since the last answer, and how many end the run
+    unreachable_in_a_row: int = 0
+    unreachable_limit: int = 2
 
 
 class OpenAICompatibleBackend:
@@ -274,12 +295,15 @@ class OpenAICompatibleBackend:
                         self._progress(run, len(positions[pending.key]))
 
                 count = min(self.cfg.max_concurrency, len(misses))
+                # a dead server fails every worker's request: stop once each worker (or
+                # max_consecutive_failures of them) saw it, about two timeouts at most
+                run.unreachable_limit = max(2, min(self.cfg.max_consecutive_failures, 2 * count))
                 tasks = [asyncio.create_task(worker()) for _ in range(count)]
                 try:
                     await asyncio.gather(*tasks)
                 except BaseException:
-                    # only a broken cache (or a cancelled run) gets here: stop the others;
-                    # every answer committed so far stays in the cache
+                    # a broken cache, a refused request format, a dead server or a cancelled
+                    # run: stop the others; every answer committed so far stays in the cache
                     for task in tasks:
                         task.cancel()
                     await asyncio.gather(*tasks, return_exceptions=True)
@@ -330,7 +354,8 @@ class OpenAICompatibleBackend:
         return characters / 4.0 + pending.sampling.max_tokens
 
     async def _answer(self, run: _Run, pending: PendingRequest) -> Answer:
-        """One request to its end: an answer, or an error after the retries ran out."""
+        """One request to its end: an answer, or an error after the retries ran out, within
+        `max_retry_time_s` all told (the attempt in flight included)."""
         body = self._body(pending)
         started = time.monotonic()
         attempts = 0
@@ -340,15 +365,34 @@ class OpenAICompatibleBackend:
                 await run.requests_bucket.acquire(1.0)
             if run.tokens_bucket is not None:
                 await run.tokens_bucket.acquire(self._estimated_tokens(pending))
+            remaining = self.cfg.max_retry_time_s - (time.monotonic() - started)
             endpoint = run.endpoints.acquire()
             sent_at = time.monotonic()
+            url = run.endpoints.urls[endpoint]
             try:
-                answer = await self._post(run.session, run.endpoints.urls[endpoint], body)
+                timeout_s = min(self.cfg.timeout_s, remaining)
+                answer = await self._post(run.session, url, body, timeout_s)
+                run.unreachable_in_a_row = 0
                 return replace(answer, attempts=attempts, latency_s=time.monotonic() - sent_at)
             except FatalRequestError as error:
+                run.unreachable_in_a_row = 0
                 return Answer(text=None, error=str(error), attempts=attempts)
             except RetryableError as error:
                 last_error, retry_after = str(error), error.retry_after_s
+                if error.unreachable:
+                    run.unreachable_in_a_row += 1
+                    if run.unreachable_in_a_row >= run.unreachable_limit:
+                        raise ServerUnavailable(
+                            f"{self.name} at {url} gave no answer to"
+                            f" {run.unreachable_in_a_row} requests in a row ({last_error});"
+                            " the run stops. Answers received so far are in the response"
+                            " cache; rerun once the server is up (llm.timeout_s sets how long"
+                            " one request may take)."
+                        ) from None
+                else:
+                    run.unreachable_in_a_row = 0
+            except ServerRefusedFormat:
+                raise
             except Exception as error:  # a bug or an unforeseen client fault: this request only
                 log.exception("request %s failed unexpectedly", pending.key[:12])
                 return Answer(
@@ -369,7 +413,8 @@ class OpenAICompatibleBackend:
             if retry_after is not None:
                 delay = max(delay, retry_after)
             elapsed = time.monotonic() - started
-            if elapsed + delay > self.cfg.max_retry_time_s:
+            # a retry needs time for its wait and for an answer: stop when none is left
+            if elapsed + delay >= self.cfg.max_retry_time_s:
                 return Answer(
                     text=None,
                     error=(
@@ -382,22 +427,41 @@ class OpenAICompatibleBackend:
             log.debug("retrying %s in %.2f s after: %s", pending.key[:12], delay, last_error)
             await asyncio.sleep(delay)
 
-    async def _post(self, session: aiohttp.ClientSession, url: str, body: bytes) -> Answer:
+    async def _post(
+        self, session: aiohttp.ClientSession, url: str, body: bytes, timeout_s: float
+    ) -> Answer:
         try:
-            async with session.post(url, data=body) as response:
+            async with session.post(
+                url, data=body, timeout=aiohttp.ClientTimeout(total=max(0.001, timeout_s))
+            ) as response:
                 raw = await response.read()
                 status = response.status
                 headers = response.headers
         except TimeoutError:
-            raise RetryableError(f"timed out after {self.cfg.timeout_s} s") from None
+            raise RetryableError(f"timed out after {timeout_s:.1f} s", unreachable=True) from None
         except aiohttp.ClientError as error:
-            raise RetryableError(f"connection error: {type(error).__name__}: {error}") from None
+            raise RetryableError(
+                f"connection error: {type(error).__name__}: {error}", unreachable=True
+            ) from None
         if status == 200:
             return parse_completion(raw)
         message = server_message(raw)
+        if status in (400, 404, 422, 500, 501) and self._refuses_format(message):
+            raise ServerRefusedFormat(
+                f"{self.name} at {url} refused the request's format (HTTP {status}: {message});"
+                f" the run stops. {format_advice(self.cfg, message)}"
+            )
         if status in RETRYABLE_STATUSES or status >= 500:
             raise RetryableError(f"HTTP {status}: {message}", parse_retry_after(headers))
         raise FatalRequestError(f"HTTP {status} from {url}: {message}")
+
+    @staticmethod
+    def _refuses_format(message: str) -> bool:
+        """A message about the request's form, not about this one request being too long."""
+        lowered = message.lower()
+        if "context length" in lowered or "context window" in lowered:
+            return False
+        return names_request_format(message)
 
     async def _record(self, run: _Run, pending: PendingRequest, answer: Answer) -> Answer:
         """Commit the answer (or the failure) before anyone can use it; returns the answer

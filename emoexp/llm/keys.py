@@ -12,7 +12,9 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from emoexp.llm.budgets import effective_max_tokens
 from emoexp.llm.config import LLMConfig
+from emoexp.llm.structured import response_format_for
 from emoexp.llm.types import ChatRequest
 
 KEY_VERSION = 1
@@ -35,18 +37,6 @@ def canonical_json(value: Any) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
-def response_format_for(cfg: LLMConfig, request: ChatRequest) -> dict[str, Any] | None:
-    """json_schema when the server can constrain decoding to it, else json_object."""
-    if not cfg.structured:
-        return None
-    if request.json_schema is not None and cfg.json_schema_supported:
-        return {
-            "type": "json_schema",
-            "json_schema": {"name": "reply", "schema": request.json_schema, "strict": True},
-        }
-    return {"type": "json_object"}
-
-
 def backend_identity(cfg: LLMConfig) -> str:
     return cfg.provider or cfg.backend
 
@@ -60,7 +50,7 @@ def request_identity(cfg: LLMConfig, request: ChatRequest) -> dict[str, Any]:
         "messages": [[role, content] for role, content in request.messages],
         "temperature": cfg.temperature if request.temperature is None else request.temperature,
         "top_p": cfg.top_p,
-        "max_tokens": cfg.max_tokens if request.max_tokens is None else request.max_tokens,
+        "max_tokens": effective_max_tokens(cfg, request),
         "run_seed": cfg.seed,
         "json_schema": request.json_schema,
         "response_format": response_format_for(cfg, request),
@@ -92,7 +82,7 @@ def sampling_for(cfg: LLMConfig, request: ChatRequest, key: str) -> Sampling:
     return Sampling(
         temperature=identity_temperature,
         top_p=cfg.top_p,
-        max_tokens=cfg.max_tokens if request.max_tokens is None else request.max_tokens,
+        max_tokens=effective_max_tokens(cfg, request),
         seed=derived_seed(key),
         response_format=response_format_for(cfg, request),
     )

@@ -29,6 +29,12 @@ class ChatRequest:
     # the cache key through the effective value, so a re-ask at another temperature is new
     temperature: float | None = None
     max_tokens: int | None = None
+    # what the reply is (post, persona, turn, dialogue, judge; empty: llm.max_tokens) and how
+    # many units of it (a dialogue's turns): the reply budget follows from them (see
+    # emoexp/llm/budgets.py); a re-ask after a cut-off reply multiplies it by budget_factor
+    kind: str = ""
+    budget_units: int = 1
+    budget_factor: int = 1
 
 
 @dataclass

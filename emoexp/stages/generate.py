@@ -42,7 +42,8 @@ TRANSPORT_ONLY = (
     "backoff_base_s", "backoff_max_s", "requests_per_minute", "tokens_per_minute", "balancing",
     "price_input_per_1m", "price_output_per_1m", "progress", "cache_synchronous", "device",
     "model_cache_dir", "batch_size", "batch_max_requests", "batch_max_file_mb", "batch_poll_s",
-    "batch_max_wait_s", "dry_run_output_tokens", "dry_run_latency_s",
+    "batch_max_wait_s", "dry_run_output_tokens", "dry_run_latency_s", "server",
+    "max_consecutive_failures",
 )  # fmt: skip
 
 

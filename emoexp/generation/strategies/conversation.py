@@ -260,6 +260,7 @@ def _turn_by_turn(
                 ctx.request(
                     template,
                     structured=False,
+                    kind="turn",
                     setting_sentence=_setting_sentence(plan),
                     history=_history(plan, cfg.context_turns),
                     speaker=speaker,
@@ -313,6 +314,8 @@ def _whole_dialogues(
                 template,
                 structured=ctx.structured,
                 json_schema=_dialogue_schema(labels),
+                kind="dialogue_turn",
+                units=len(plan.turns),
                 setting_sentence=_setting_sentence(plan),
                 turn_plan=turn_plan,
                 turn_count=len(plan.turns),
@@ -349,7 +352,7 @@ def _dialogue_schema(labels: tuple[str, ...]) -> dict[str, Any]:
             "type": "object",
             "properties": {
                 "speaker": {"type": "string"},
-                "text": {"type": "string", "minLength": 1},
+                "text": {"type": "string", "minLength": 1, "maxLength": 200},
                 "emotion": {"type": "string", "enum": list(labels)},
             },
             "required": ["emotion", "speaker", "text"],

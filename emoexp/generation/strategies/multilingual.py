@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from typing import Any
 
 from emoexp.data.schema import Row
 from emoexp.generation.context import GenerationContext, SampleDraft
@@ -29,13 +30,16 @@ def run_multilingual(ctx: GenerationContext) -> tuple[list[Row], list[Row]]:
         for labels in plan_label_sets(ctx.cfg, ctx.taxonomy.labels, ctx.seed, ctx.rng):
             setting = sample_setting(language.code, ctx.rng, cfg.pools_file or None)
             native = native_emotions(language.code, labels, cfg.pools_file or None)
+            values: dict[str, Any] = {
+                **ctx.common_values(labels, language),
+                **setting,
+                "emotions_native": f" ({native})" if native and language.code != "en" else "",
+            }
             request = ctx.request(
                 template,
                 structured=ctx.structured,
                 json_schema=ctx.sample_schema(with_language=True),
-                **ctx.common_values(labels, language),
-                **setting,
-                emotions_native=f" ({native})" if native and language.code != "en" else "",
+                **values,
             )
             prompt_sha = hashlib.sha256(
                 json.dumps(request.messages, ensure_ascii=False, default=str).encode()

@@ -64,7 +64,7 @@ def _run_stage(
         values = ctx.common_values(draft.labels, language)
         values["persona"] = describe_persona(draft.provenance.get("persona"))
         values["persona_description"] = _persona_description(draft.provenance)
-        requests.append(ctx.request(template, structured=False, **values))
+        requests.append(ctx.request(template, structured=False, kind="persona", **values))
     answers = ctx.ask(requests, ctx.plain_reader(), stage)
     alive: list[SampleDraft] = []
     for draft, answer in zip(drafts, answers, strict=True):
