@@ -25,6 +25,7 @@ from emoexp.data.taxonomy import load_taxonomy
 from emoexp.generation.completeness import IncompleteGenerationError
 from emoexp.generation.config import GenConfig
 from emoexp.llm.config import LLMConfig
+from emoexp.llm.engine import ServerUnavailable
 from emoexp.stages.generate import generate_stage
 from emoexp.stages.seed import SeedData
 
@@ -58,6 +59,8 @@ def attempt(store: ArtifactStore, cfg: GenConfig, llm_cfg: LLMConfig) -> tuple[s
         )
     except IncompleteGenerationError as error:
         outcome = f"FAILED, nothing stored: {error.report.describe()[:110]}"
+    except ServerUnavailable as error:
+        outcome = f"STOPPED, nothing stored: {str(error)[:110]}"
     return outcome, time.perf_counter() - started
 
 
