@@ -18,6 +18,7 @@ from emoexp.data.schema import FEATURES, NO_TURN, Row, provenance_of, rows_to_da
 from emoexp.data.taxonomy import Taxonomy, load_taxonomy
 from emoexp.explain.keywords import Keywords, save_keywords
 from emoexp.generation import GenConfig, GenerationOutput, generate
+from emoexp.generation.completeness import completeness
 from emoexp.generation.config import ConversationConfig, MultilingualConfig, PersonaConfig
 from emoexp.llm.config import LLMConfig
 from emoexp.llm.factory import build_backend
@@ -496,6 +497,28 @@ def test_conversation_turn_failure_stops_the_dialogue(tmp_path: Path) -> None:
     assert all(p["dialogue_complete"] is False for p in provenances(out.accepted))
     assert out.stats["unrequested"] == 11 - 2 * len(dialogues)
     assert len(backend.batches) == 2
+
+
+def test_a_rejected_turn_drops_its_dialogue_without_counting_it_missing(tmp_path: Path) -> None:
+    # an answer that is read and rejected is final (a rerun reads the same cached reply), so
+    # the dialogue's later turns are dropped and counted, never owed as missing samples
+    def reply(request: ChatRequest, seed: int) -> str:
+        if any("The conversation so far:" in content for _, content in request.messages):
+            return ""  # re-asks included: the turn ends rejected as an empty reply
+        return "Hey there, long time!"
+
+    cfg = GenConfig(
+        strategy="conversation",
+        samples_per_label=1,
+        conversation=ConversationConfig(turns_min=3, turns_max=3),
+    )
+    out = run(cfg, fake(reply), tmp_path)
+    dropped = out.stats["failures"]["turn:dropped_after_rejected_turn"]
+    assert out.stats["unrequested"] == 0
+    # 11 planned turns: every first turn kept, every second one rejected, the rest dropped
+    assert len(out.rejected) == len(out.accepted) and dropped > 0
+    assert len(out.accepted) + len(out.rejected) + dropped == 11
+    assert completeness(out.accepted, out.rejected, out.stats).missing == 0
 
 
 def _dialogue_reply(request: ChatRequest, seed: int) -> str:

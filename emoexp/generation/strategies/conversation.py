@@ -18,6 +18,7 @@ from typing import Any
 
 from emoexp.data.schema import NO_TURN, Row
 from emoexp.generation.asking import Answer, Reader
+from emoexp.generation.completeness import LLM_ERROR
 from emoexp.generation.context import GenerationContext
 from emoexp.generation.planning import largest_remainder, primary_label_counts
 from emoexp.generation.prompts import PromptTemplate, load_template
@@ -276,7 +277,14 @@ def _turn_by_turn(
             else:
                 rejected.append(_rejected_row(ctx, plan, language, answer, "turn", turn))
                 broken.add(plan.number)
-                ctx.stats.unrequested += len(plan.turns) - turn - 1
+                remaining = len(plan.turns) - turn - 1
+                if answer.reason == LLM_ERROR:
+                    # never answered: a rerun asks again, so these turns are still owed
+                    ctx.stats.unrequested += remaining
+                elif remaining:
+                    # an answer that was read and rejected ends its dialogue for good (a rerun
+                    # reads the same cached reply), so its later turns are counted as dropped
+                    ctx.stats.failures["turn:dropped_after_rejected_turn"] += remaining
     accepted = [
         row for plan in plans for row in _rows_of(ctx, plan, language, plan.number not in broken)
     ]
