@@ -29,7 +29,10 @@ def main() -> None:
 
     started = time.perf_counter()
     from emoexp.report import build_report, collect_jobs
-    from emoexp.report.demo import write_demo_sweep
+
+    # the demo sweep writer lives with the notebook that shows the report without a sweep
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "notebooks"))
+    from demo_sweep import write_demo_sweep
 
     import_s = time.perf_counter() - started
     with tempfile.TemporaryDirectory() as tmp:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
@@ -50,4 +49,3 @@ def test_walkthrough_notebook_executes(tmp_path: Path, monkeypatch: pytest.Monke
         if "image/png" in output.get("data", {})
     ]
     assert images, "the seed-size plot was not displayed"
-    assert os.environ.get("EMOEXP_SWEEP_DIR") is None

@@ -33,7 +33,7 @@ class PathsConfig:
 @dataclass
 class Config:
     data: DataConfig = field(default_factory=DataConfig)
-    # the label set the classifier predicts (a file in conf/taxonomy/)
+    # the label set the classifier predicts (a file in conf/labels/taxonomies/)
     taxonomy: str = "emo11"
     model: ModelConfig = field(default_factory=ModelConfig)
     trainer: TrainerConfig = field(default_factory=TrainerConfig)

@@ -63,7 +63,6 @@ class PartitionConfig:
 class ExplainConfig:
     top_k: int = 20
     min_df: int = 2
-    exemplars_per_class: int = 3
     # "surrogate" (TF-IDF + LR, exact LinearExplainer) or "partition" (also explain a
     # fine-tuned transformer and record its agreement with the surrogate per class)
     method: str = "surrogate"
