@@ -2,14 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-from typing import Any
-
 import numpy as np
-import pytorch_lightning as pl
 import torch
-from torch.utils.data import DataLoader
 
 from emoexp.training.batching import (
     LengthGroupedBatchSampler,
@@ -17,7 +11,6 @@ from emoexp.training.batching import (
     padding_fraction,
     sorted_batches,
 )
-from emoexp.training.datamodule import BatchOrderEpoch
 
 
 def _lengths(n: int = 2000, seed: int = 0) -> list[int]:
@@ -93,44 +86,3 @@ def test_collator_pads_to_the_batch_longest_row() -> None:
     assert torch.equal(batch["attention_mask"], torch.tensor([[1, 1, 1], [1, 1, 0]]))
     assert "token_type_ids" not in batch
     assert batch["labels"].dtype == torch.float32
-
-
-class _RecordingSampler(LengthGroupedBatchSampler):
-    """Notes the epoch of every pass a real training loop draws."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.passes: list[int] = []
-
-    def __iter__(self) -> Iterator[list[int]]:
-        self.passes.append(self.epoch)
-        return super().__iter__()
-
-
-class _LinearModule(pl.LightningModule):
-    def __init__(self) -> None:
-        super().__init__()
-        self.layer = torch.nn.Linear(1, 1)
-
-    def training_step(self, batch: torch.Tensor, batch_idx: int) -> torch.Tensor:
-        return self.layer(batch.float().unsqueeze(-1)).mean()
-
-    def configure_optimizers(self) -> torch.optim.Optimizer:
-        return torch.optim.SGD(self.parameters(), lr=0.01)
-
-
-def test_a_lightning_fit_draws_a_new_batch_order_each_epoch(tmp_path: Path) -> None:
-    sampler = _RecordingSampler(_lengths(64), 8, seed=0)
-    loader = DataLoader(list(range(64)), batch_sampler=sampler)
-    trainer = pl.Trainer(
-        max_epochs=3,
-        accelerator="cpu",
-        callbacks=[BatchOrderEpoch()],
-        logger=False,
-        enable_checkpointing=False,
-        enable_progress_bar=False,
-        enable_model_summary=False,
-        default_root_dir=str(tmp_path),
-    )
-    trainer.fit(_LinearModule(), train_dataloaders=loader)
-    assert sampler.passes == [0, 1, 2]

@@ -18,7 +18,7 @@ from typing import Any
 
 from omegaconf import DictConfig, ListConfig, OmegaConf
 
-REGIMES = ("real", "synthetic", "real+synthetic")
+REGIMES = ("real", "synthetic", "real+synthetic", "real+real_extra")
 DATA_LOADERS = ("goemotions", "meld", "emorynlp", "semeval_ec", "dailydialog", "tabular")
 STRATEGIES = ("none", "naive", "shap", "persona", "conversation", "multilingual")
 LLM_BACKENDS = ("local", "openai", "openai_batch", "fake")

@@ -38,19 +38,6 @@ def pad_collator(tokenizer: PreTrainedTokenizerBase) -> PadCollator:
     return PadCollator(tokenizer.pad_token_id, "token_type_ids" in tokenizer.model_input_names)
 
 
-class BatchOrderEpoch(pl.Callback):
-    """Tells the training batch sampler which epoch starts, so each epoch draws a new order.
-
-    Lightning calls `set_epoch` only on a loader's `sampler` and on `batch_sampler.sampler`,
-    never on a batch sampler itself; the epoch comes from the trainer, so a resumed run
-    continues with the order the uninterrupted run would have drawn."""
-
-    def on_train_epoch_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
-        batch_sampler = getattr(trainer.train_dataloader, "batch_sampler", None)
-        if isinstance(batch_sampler, LengthGroupedBatchSampler):
-            batch_sampler.set_epoch(trainer.current_epoch)
-
-
 class EmotionDataModule(pl.LightningDataModule):
     """Length-grouped shuffled batches for training, length-sorted ones for validation."""
 

@@ -15,7 +15,7 @@ from emoexp.models.config import ModelConfig
 from emoexp.models.encoder import load_encoder
 from emoexp.training.classifier import Classifier
 from emoexp.training.config import TrainerConfig
-from emoexp.training.datamodule import BatchOrderEpoch, EmotionDataModule
+from emoexp.training.datamodule import EmotionDataModule
 from emoexp.training.module import EmotionClassifierModule, positive_weights
 from emoexp.training.precision import prediction_device, resolve_precision
 
@@ -153,7 +153,7 @@ def train_classifier(
         trainer_cfg,
         loggers=loggers,
         job_dir=job_dir,
-        callbacks=[checkpoint, start, _BatchSeed(seed), BatchOrderEpoch()],
+        callbacks=[checkpoint, start, _BatchSeed(seed)],
     )
     last = checkpoint_dir / LAST_CHECKPOINT
     resume_from = str(last) if trainer_cfg.resume and last.exists() else None
