@@ -423,8 +423,14 @@ def per_class_gain(
 # ---------------------------------------------------------------- the sections
 
 
+def _arm_factor(ctx: ReportContext) -> str:
+    """The swept key that names each arm: `arm` where the experiment sweeps arms (strategy
+    and regime in one name), else the generation strategy."""
+    return "arm" if "arm" in swept_keys(ctx.frame) else "gen"
+
+
 def section_shap_vs_naive(ctx: ReportContext) -> list[Block]:
-    factor, size = "gen", "data.seed_size"
+    factor, size = _arm_factor(ctx), "data.seed_size"
     within = [size] if size in swept_keys(ctx.frame) else []
     blocks = [
         Block("h2", "Does SHAP-guided generation beat naive generation, at which seed sizes?"),
