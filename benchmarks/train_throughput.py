@@ -141,6 +141,14 @@ def tfidf_baseline(train: datasets.Dataset, test: datasets.Dataset, taxonomy: Ta
     return ap_micro(classifier.predict_proba(vectorizer.transform(test["text"])), test, taxonomy)
 
 
+def trainer_grouped_padding(lengths: list[int], batch_size: int, seed: int) -> float:
+    """Padding share of the batches transformers' `LengthGroupedSampler` draws."""
+    generator = torch.Generator().manual_seed(seed)
+    order = list(LengthGroupedSampler(batch_size, lengths=lengths, generator=generator))
+    batches = [order[i : i + batch_size] for i in range(0, len(order), batch_size)]
+    return padding_fraction(batches, lengths)
+
+
 def trainer_arm(
     train: datasets.Dataset,
     test: datasets.Dataset,
@@ -205,10 +213,7 @@ def trainer_arm(
     probs = torch.sigmoid(torch.from_numpy(np.asarray(logits))).numpy()
     lengths = train_enc["length"]
     if grouped:
-        generator = torch.Generator().manual_seed(args.seed)
-        order = list(LengthGroupedSampler(args.batch_size, lengths=lengths, generator=generator))
-        batches = [order[i : i + args.batch_size] for i in range(0, len(order), args.batch_size)]
-        padding = padding_fraction(batches, lengths)
+        padding = trainer_grouped_padding(lengths, args.batch_size, args.seed)
     else:
         padding = 1.0 - float(np.mean(lengths)) / PADDED_LENGTH
     return {
@@ -298,14 +303,10 @@ def equal_terms_arm(
     seconds = time.perf_counter() - start
     logits = trainer.predict(test_enc).predictions
     probs = torch.sigmoid(torch.from_numpy(np.asarray(logits, dtype=np.float32))).numpy()
-    lengths = train_enc["length"]
-    generator = torch.Generator().manual_seed(args.seed)
-    order = list(LengthGroupedSampler(args.batch_size, lengths=lengths, generator=generator))
-    batches = [order[i : i + args.batch_size] for i in range(0, len(order), args.batch_size)]
     return {
         "seconds": seconds,
         "samples_per_s": len(train) * args.epochs / seconds,
-        "padding": padding_fraction(batches, lengths),
+        "padding": trainer_grouped_padding(train_enc["length"], args.batch_size, args.seed),
         "ap_micro": ap_micro(probs, test, taxonomy),
     }
 
