@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import numpy as np
+import pytorch_lightning as pl
 import torch
+from torch.utils.data import DataLoader
 
 from emoexp.training.batching import (
     LengthGroupedBatchSampler,
@@ -86,3 +88,42 @@ def test_collator_pads_to_the_batch_longest_row() -> None:
     assert torch.equal(batch["attention_mask"], torch.tensor([[1, 1, 1], [1, 1, 0]]))
     assert "token_type_ids" not in batch
     assert batch["labels"].dtype == torch.float32
+
+
+class _RecordBatches(pl.LightningModule):
+    """Records the rows of every training batch, per epoch."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.weight = torch.nn.Parameter(torch.zeros(1))
+        self.seen: dict[int, list[list[int]]] = {}
+
+    def training_step(self, batch: torch.Tensor, batch_index: int) -> torch.Tensor:
+        self.seen.setdefault(self.current_epoch, []).append(batch.tolist())
+        return (self.weight * batch.float().mean()).sum()
+
+    def configure_optimizers(self) -> torch.optim.Optimizer:
+        return torch.optim.SGD(self.parameters(), lr=0.1)
+
+
+def test_lightning_gives_each_epoch_a_new_batch_order() -> None:
+    # Lightning only calls `set_epoch` on `dataloader.sampler` and
+    # `dataloader.batch_sampler.sampler`; a batch sampler it cannot reach repeats epoch 0
+    lengths = _lengths(256)
+    loader = DataLoader(
+        list(range(len(lengths))),
+        batch_sampler=LengthGroupedBatchSampler(lengths, 16, seed=3),
+    )
+    module = _RecordBatches()
+    trainer = pl.Trainer(
+        max_epochs=3, logger=False, enable_checkpointing=False, enable_progress_bar=False,
+        enable_model_summary=False, accelerator="cpu", use_distributed_sampler=False,
+    )  # fmt: skip
+    trainer.fit(module, loader)
+    expected = []
+    for epoch in range(3):
+        sampler = LengthGroupedBatchSampler(lengths, 16, seed=3)
+        sampler.set_epoch(epoch)
+        expected.append(list(sampler))
+    assert [module.seen[epoch] for epoch in range(3)] == expected
+    assert expected[0] != expected[1] != expected[2]

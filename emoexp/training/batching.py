@@ -41,6 +41,12 @@ class LengthGroupedBatchSampler(Sampler[list[int]]):
         self.rank = rank
         self.epoch = 0
 
+    @property
+    def sampler(self) -> LengthGroupedBatchSampler:
+        """Lightning calls `set_epoch` only on `dataloader.batch_sampler.sampler`; pointing it
+        back here is what gives each epoch (resumed or not) its own order."""
+        return self
+
     def set_epoch(self, epoch: int) -> None:
         """Called by Lightning at each epoch start: a new, reproducible order."""
         self.epoch = epoch
@@ -69,7 +75,9 @@ class LengthGroupedBatchSampler(Sampler[list[int]]):
         return padded[self.rank :: self.num_replicas]
 
     def __iter__(self) -> Iterator[list[int]]:
-        return iter(self._shard(self.all_batches()))
+        # a generator: the order is drawn at the first batch, not at `iter()`. Lightning creates
+        # a resumed run's first iterator before it calls `set_epoch`.
+        yield from self._shard(self.all_batches())
 
     def __len__(self) -> int:
         full, rest = divmod(len(self.lengths), self.mega_batch_size)
