@@ -19,6 +19,7 @@ from omegaconf import DictConfig, OmegaConf
 from emoexp.analysis.compare import analyze
 from emoexp.analysis.judge import judge_backend_config
 from emoexp.cache.artifacts import ArtifactStore
+from emoexp.data.columns import column
 from emoexp.data.sampling import matched_real_rows
 from emoexp.data.taxonomy import Taxonomy, load_taxonomy
 from emoexp.evaluation.predictions import save_predictions
@@ -306,7 +307,7 @@ def _save_predictions(
     thresholds: np.ndarray | None = None,
 ) -> None:
     """predictions/<name>.npz: what the report's per-example paired tests read."""
-    ids = rows.with_format("arrow")["id"].to_pylist()
+    ids = column(rows, "id")
     save_predictions(job_dir, name, probs, targets_of(rows), ids, list(taxonomy.labels), thresholds)
 
 

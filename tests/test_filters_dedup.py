@@ -15,7 +15,7 @@ from emoexp.filters.base import FilterContext
 from emoexp.filters.config import DedupFilterConfig
 from emoexp.filters.dedup import DedupFilter, exact_jaccard
 from emoexp.filters.minhash import lean_minhash, shingles, signatures
-from emoexp.filters.text import words
+from emoexp.text.tokenize import words
 
 
 @pytest.fixture(scope="module")

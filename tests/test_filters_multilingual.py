@@ -26,12 +26,12 @@ from emoexp.filters.base import FilterContext as Context
 from emoexp.filters.config import FilterConfig, LeakageFilterConfig, RefusalFilterConfig
 from emoexp.filters.leakage import LeakageFilter
 from emoexp.filters.refusal import RefusalFilter
-from emoexp.filters.text import token_count
 from emoexp.generation import GenConfig, generate
 from emoexp.generation.config import MultilingualConfig
 from emoexp.generation.languages import load_languages
 from emoexp.llm.config import LLMConfig
 from emoexp.llm.factory import build_backend
+from emoexp.text.tokenize import token_count
 
 EMO11 = load_taxonomy("emo11")
 POSTS: dict[str, dict[str, str]] = yaml.safe_load(

@@ -21,7 +21,7 @@ from emoexp.filters.language import LanguageFilter
 from emoexp.filters.leakage import LeakageFilter
 from emoexp.filters.length import LengthFilter
 from emoexp.filters.refusal import RefusalFilter
-from emoexp.filters.text import words
+from emoexp.text.tokenize import words
 
 CONTEXT = FilterContext(taxonomy=None)
 

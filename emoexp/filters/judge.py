@@ -12,7 +12,8 @@ from typing import Any
 
 import datasets
 
-from emoexp.filters.base import PASS, FilterContext, Measurement, TwoStepFilter, Verdict, column
+from emoexp.data.columns import column
+from emoexp.filters.base import PASS, FilterContext, Measurement, TwoStepFilter, Verdict
 from emoexp.filters.config import JudgeFilterConfig
 from emoexp.llm.types import ChatRequest
 
