@@ -8,7 +8,9 @@ import pytest
 from emoexp.filters.config import RefusalFilterConfig
 from emoexp.filters.refusal import RefusalFilter
 from emoexp.generation.replies import read_plain
+from emoexp.paths import CONF_DIR
 from emoexp.text.refusal import refusal_patterns
+from tests.helpers.configs import compose_config
 
 NATURAL = "I cannot believe he did that to me again."
 REFUSALS = [
@@ -34,3 +36,37 @@ def test_generation_uses_the_filter_pattern_file() -> None:
     assert refusal_patterns().matches(REFUSALS[0]) == RefusalFilter(RefusalFilterConfig()).matches(
         REFUSALS[0]
     )
+
+
+def test_judge_prompts_are_versioned_template_files() -> None:
+    from emoexp.analysis.judge import judge_requests
+    from emoexp.filters.config import JudgeFilterConfig
+    from emoexp.filters.judge import JudgeFilter, judge_request
+
+    filter_judge = JudgeFilter(JudgeFilterConfig())
+    request = judge_request("I lost my keys.", ["anger"], "en", filter_judge.template)
+    assert request.template == "judge.v1"
+    assert "Intended emotion(s): anger" in request.messages[-1][1]
+    (analysis_request,) = judge_requests(["I lost my keys."])
+    assert analysis_request.template == "human_likeness.v1"
+    assert analysis_request.messages[-1][1].endswith("Text: I lost my keys.")
+
+
+def test_a_missing_judge_template_fails_naming_the_known_ones() -> None:
+    from emoexp.filters.config import JudgeFilterConfig
+    from emoexp.filters.judge import JudgeFilter
+
+    with pytest.raises(FileNotFoundError, match=r"judge\.v9.*known: \['judge\.v1'\]"):
+        JudgeFilter(JudgeFilterConfig(template="judge.v9"))
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [[f"filter={path.stem}"] for path in sorted((CONF_DIR / "filter").glob("*.yaml"))]
+    + [[f"experiment={path.stem}"] for path in sorted((CONF_DIR / "experiment").glob("*.yaml"))],
+)
+def test_every_configured_judge_template_exists(overrides: list[str]) -> None:
+    from emoexp.filters.judge import TEMPLATE_DIR
+
+    template = compose_config(overrides).filter.judge.template
+    assert (TEMPLATE_DIR / f"{template}.yaml").is_file(), template
