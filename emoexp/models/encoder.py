@@ -15,9 +15,9 @@ from pathlib import Path
 import torch
 from transformers import AutoModel, AutoTokenizer, PreTrainedModel, PreTrainedTokenizerBase
 
-from emoexp.models.classifier import MultiLabelClassifier
 from emoexp.models.config import ModelConfig
 from emoexp.models.e5_small import prepare_e5_small
+from emoexp.models.network import MultiLabelClassifier
 from emoexp.models.tiny import tiny_bert, tiny_tokenizer
 
 PACKAGE_PREFIX = "package:"

@@ -32,7 +32,7 @@ class Explained:
     path: Path
 
 
-class TextClassifier:
+class TextInputClassifier:
     """A trained classifier seen as SHAP wants it: raw texts in, probabilities out."""
 
     def __init__(self, classifier: Classifier) -> None:
@@ -57,7 +57,7 @@ def explain_stage(
     classifier_key: str = "",
 ) -> Explained:
     key = fingerprint("explain", EXPLAIN_STAGE_VERSION, cfg, seed.key, classifier_key)
-    explained_model = TextClassifier(classifier) if classifier is not None else None
+    explained_model = TextInputClassifier(classifier) if classifier is not None else None
 
     def build(out: Path) -> dict[str, int]:
         keywords = explain_keywords(seed.train, taxonomy, cfg, out, classifier=explained_model)

@@ -1,4 +1,5 @@
-"""The explain stage: which words push real seed texts towards each emotion class."""
+"""Class keywords from SHAP values: which words push real seed texts towards each emotion
+class, ranked for the generation prompts."""
 
 from __future__ import annotations
 
