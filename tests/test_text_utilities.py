@@ -3,14 +3,18 @@ analysis, so "a refusal" or "a word" means the same thing at every step."""
 
 from __future__ import annotations
 
+import datasets
 import pytest
+from helpers.configs import compose_config
 
+from emoexp.data.columns import column
+from emoexp.filters.base import FilterContext
 from emoexp.filters.config import RefusalFilterConfig
 from emoexp.filters.refusal import RefusalFilter
 from emoexp.generation.replies import read_plain
+from emoexp.llm.fake import FakeBackend
 from emoexp.paths import CONF_DIR
 from emoexp.text.refusal import refusal_patterns
-from tests.helpers.configs import compose_config
 
 NATURAL = "I cannot believe he did that to me again."
 REFUSALS = [
@@ -70,3 +74,27 @@ def test_every_configured_judge_template_exists(overrides: list[str]) -> None:
 
     template = compose_config(overrides).filter.judge.template
     assert (TEMPLATE_DIR / f"{template}.yaml").is_file(), template
+
+
+def test_generation_and_filter_agree_on_every_row(tiny_rows: datasets.Dataset) -> None:
+    texts = column(tiny_rows, "text") + REFUSALS
+    rows = datasets.concatenate_datasets(
+        [tiny_rows, tiny_rows.select([0] * len(REFUSALS)).map(
+            lambda _, i: {"text": REFUSALS[i], "id": f"refusal{i}"}, with_indices=True
+        )]
+    )  # fmt: skip
+    verdicts = RefusalFilter(RefusalFilterConfig()).evaluate(rows, FilterContext(taxonomy=None))
+    assert [v.keep for v in verdicts] == [read_plain(text).ok for text in texts]
+    assert [v.keep for v in verdicts] == [True] * len(tiny_rows) + [False] * len(REFUSALS)
+
+
+def test_the_filter_judge_sends_one_templated_request_per_row(
+    fake_llm: FakeBackend, tiny_rows: datasets.Dataset
+) -> None:
+    from emoexp.filters.config import JudgeFilterConfig
+    from emoexp.filters.judge import JudgeFilter
+
+    judge = JudgeFilter(JudgeFilterConfig())
+    measurements = judge.score(tiny_rows, FilterContext(taxonomy=None, backend=fake_llm))
+    assert len(measurements) == fake_llm.calls == len(tiny_rows)
+    assert {request.template for request in fake_llm.seen} == {"judge.v1"}
