@@ -70,8 +70,7 @@ def fake_llm() -> FakeBackend:
 @pytest.fixture(scope="session")
 def tiny_rows() -> datasets.Dataset:
     """Six labelled rows in emo11, for tests that need rows but not a corpus."""
-    from emoexp.data.schema import Row, rows_to_dataset
-    from emoexp.data.taxonomy import load_taxonomy
+    from helpers.rows import labelled_rows
 
     items = [
         ("My sister finally called me back after two years.", ["joy"]),
@@ -81,16 +80,4 @@ def tiny_rows() -> datasets.Dataset:
         ("Wait, you sold the house already?", ["surprise"]),
         ("The meeting moved to Thursday.", ["neutral"]),
     ]
-    taxonomy = load_taxonomy("emo11")
-    return rows_to_dataset(
-        [
-            Row(
-                id=f"tiny{i}",
-                text=text,
-                labels=labels,
-                multi_hot=taxonomy.multi_hot(labels),
-                taxonomy=taxonomy.name,
-            )
-            for i, (text, labels) in enumerate(items)
-        ]
-    )
+    return labelled_rows(items, prefix="tiny")

@@ -15,11 +15,12 @@ import datasets
 import pytest
 import yaml
 from helpers.loopback_server import LoopbackServer
+from helpers.rows import labelled_rows
 
 from emoexp.data.config import DataConfig
 from emoexp.data.loading import load_corpus, map_corpus
 from emoexp.data.sampling import sample_rows
-from emoexp.data.schema import Row, provenance_of, rows_to_dataset
+from emoexp.data.schema import provenance_of
 from emoexp.data.taxonomy import load_mapping, load_taxonomy
 from emoexp.filters import FilterContext, apply_filters
 from emoexp.filters.base import FilterContext as Context
@@ -50,21 +51,7 @@ def test_token_count_counts_unspaced_scripts_by_character() -> None:
 
 
 def rows(items: list[tuple[str, list[str], str]]) -> datasets.Dataset:
-    return rows_to_dataset(
-        [
-            Row(
-                id=f"r{i}",
-                text=text,
-                labels=labels,
-                multi_hot=EMO11.multi_hot(labels),
-                taxonomy="emo11",
-                language=language,
-                source="synthetic",
-                provenance={"strategy": "test"},
-            )
-            for i, (text, labels, language) in enumerate(items)
-        ]
-    )
+    return labelled_rows(items, source="synthetic", provenance={"strategy": "test"})
 
 
 def test_rule_filters_record_the_languages_they_do_not_cover() -> None:
