@@ -17,15 +17,15 @@ from omegaconf import DictConfig, OmegaConf
 
 from emoexp.cache.artifacts import ArtifactStore
 from emoexp.data.sampling import matched_real_rows
-from emoexp.data.taxonomy import Taxonomy, load_taxonomy
+from emoexp.data.taxonomy import load_taxonomy
 from emoexp.preflight import check_job
 from emoexp.stages.analyze import analyze_stage
 from emoexp.stages.dry_run import dry_run_stage
 from emoexp.stages.evaluate import evaluate_stage
-from emoexp.stages.explain import Explained, explain_stage
+from emoexp.stages.explain import explain_seed_set, explain_summary
 from emoexp.stages.filter import filter_stage
 from emoexp.stages.generate import generate_stage
-from emoexp.stages.seed import SeedData, seed_stage
+from emoexp.stages.seed import seed_stage
 from emoexp.stages.train import train_stage
 from emoexp.tracking.job_record import (
     CONFIG_FILE,
@@ -149,7 +149,7 @@ def _run_stages(cfg: DictConfig, job_dir: Path, loggers: list) -> dict[str, Any]
 
     keywords, keywords_key = None, ""
     if cfg.gen.strategy == "shap":
-        explained = _explain(cfg, seed, taxonomy, store, job_dir)
+        explained = explain_seed_set(cfg, seed, taxonomy, store, job_dir)
         keywords, keywords_key = explained.keywords, explained.key
         metrics["explain"] = explain_summary(explained)
 
@@ -223,53 +223,6 @@ def _run_stages(cfg: DictConfig, job_dir: Path, loggers: list) -> dict[str, Any]
         seed=cfg.seed,
     )  # fmt: skip
     return metrics
-
-
-def _explain(
-    cfg: DictConfig, seed: SeedData, taxonomy: Taxonomy, store: ArtifactStore, job_dir: Path
-) -> Explained:
-    """SHAP keywords of the seed set: of the surrogate, or of a transformer fine-tuned on the
-    seed set first (the same artifact a `gen=none` job with these settings trains)."""
-    seed_model = None
-    if cfg.explain.method == "partition":
-        seed_model = train_stage(
-            seed.train, seed.validation, [seed.key], taxonomy, cfg.model, cfg.trainer,
-            context_window=cfg.data.context_window, seed=cfg.seed, loggers=[],
-            job_dir=job_dir / "seed_model", store=store,
-        )  # fmt: skip
-    return explain_stage(
-        cfg.explain,
-        seed,
-        taxonomy,
-        store,
-        classifier=seed_model.classifier if seed_model else None,
-        classifier_key=seed_model.key if seed_model else "",
-    )
-
-
-def explain_summary(explained: Explained) -> dict[str, Any]:
-    """What the keywords explain, and (partition) how far the fast surrogate agrees with the
-    fine-tuned classifier's keywords: the number that says whether the surrogate will do."""
-    metadata = explained.keywords.metadata
-    summary: dict[str, Any] = {
-        "artifact": str(explained.path),
-        "method": explained.keywords.method,
-        "explained_model": (
-            "fine-tuned classifier (Partition SHAP)"
-            if explained.keywords.method == "partition"
-            else "tf-idf + logistic-regression surrogate (LinearExplainer)"
-        ),
-        "empty_classes": list(explained.keywords.empty_classes),
-    }
-    agreement = metadata.get("agreement_with_surrogate")
-    if agreement:
-        summary["surrogate_agreement"] = {
-            key: value for key, value in agreement.items() if key != "classes"
-        }
-        summary["surrogate_agreement"]["per_class_jaccard"] = {
-            label: entry["jaccard"] for label, entry in agreement["classes"].items()
-        }
-    return summary
 
 
 def export_rows(path: Path, rows: datasets.Dataset) -> None:
