@@ -39,7 +39,7 @@ def main() -> None:
     from emoexp.data.loading import load_corpus, map_corpus
     from emoexp.data.sampling import sample_rows
     from emoexp.data.taxonomy import load_mapping, load_taxonomy
-    from emoexp.evaluation.evaluate import evaluate
+    from emoexp.evaluation.scoring import evaluate
     from emoexp.models.config import ModelConfig
     from emoexp.models.encoder import load_encoder
     from emoexp.training.classifier import Classifier

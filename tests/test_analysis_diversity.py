@@ -84,7 +84,7 @@ def test_self_bleu_matches_sacrebleu() -> None:
     """The hand-written self-BLEU (about 20x faster: references summarised once) against
     sacrebleu's sentence BLEU with the same tokens, floor smoothing 0.1 and effective order."""
     sacrebleu = pytest.importorskip("sacrebleu")
-    from emoexp.analysis.text_stats import tokenize
+    from emoexp.text.tokenize import words as tokenize
 
     rng = np.random.default_rng(0)
     words = ["i", "feel", "so", "happy", "today", "the", "cat", "sat", "on", "mat", "and", "we"]

@@ -13,7 +13,7 @@ from emoexp.analysis.linguistic import (
     mtld,
     type_token_ratio,
 )
-from emoexp.analysis.text_stats import tokenize
+from emoexp.text.tokenize import words as tokenize
 
 
 def test_tokenize_keeps_contractions_and_lowercases() -> None:

@@ -3,19 +3,37 @@ at compose time with a message that names the key or lists the valid choices."""
 
 from __future__ import annotations
 
-from pathlib import Path
+import dataclasses
 
 import pytest
+import yaml
 from helpers.configs import compose_config
 from hydra.errors import ConfigCompositionException, MissingConfigException
 from omegaconf import OmegaConf
 
-from emoexp.config.schema import register_configs
+from emoexp.config.schema import Config, register_configs
 from emoexp.paths import CONF_DIR
 
 register_configs()
 
-GROUPS = ["data", "model", "trainer", "logger", "gen", "llm", "explain", "filter", "eval"]
+# conf/ folders that are not option groups of config.yaml: Hydra's own settings, and the
+# taxonomy and mapping files the seed stage reads
+NOT_GROUPS = {"hydra", "labels"}
+
+
+def default_groups() -> dict[str, str | None]:
+    """Each group of config.yaml's defaults list, with its default option (None: unset)."""
+    defaults = yaml.safe_load((CONF_DIR / "config.yaml").read_text())["defaults"]
+    return {
+        group: option
+        for entry in defaults
+        if isinstance(entry, dict)
+        for group, option in entry.items()
+    }
+
+
+# the groups that fill a key of their own (those unset by default are `_global_` presets)
+GROUPS = sorted(group for group, option in default_groups().items() if option is not None)
 
 
 def options(group: str) -> list[str]:
@@ -66,11 +84,17 @@ def test_default_points_at_goemotions_and_minilm() -> None:
     assert cfg.model.pooling == "mean"
 
 
-def test_no_group_folder_is_missing_from_the_schema() -> None:
+def test_every_conf_folder_is_a_group_with_a_typed_key() -> None:
+    folders = {path.name for path in CONF_DIR.iterdir() if path.is_dir()} - NOT_GROUPS
+    assert folders == set(default_groups()), "a conf/ folder is not in config.yaml's defaults"
     cfg = compose_with([])
+    schema_keys = {field.name for field in dataclasses.fields(Config)}
     for group in GROUPS:
-        assert group in cfg, group
-        assert Path(CONF_DIR / group).is_dir()
+        assert group in cfg and group in schema_keys, group
+    for group in set(default_groups()) - set(GROUPS):
+        for option in options(group):
+            text = (CONF_DIR / group / f"{option}.yaml").read_text()
+            assert text.startswith("# @package _global_"), f"{group}/{option}"
 
 
 @pytest.mark.parametrize("arm", options("arm"))

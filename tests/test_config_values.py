@@ -36,8 +36,10 @@ def options(group: str) -> list[str]:
 
 @pytest.mark.slow
 def test_every_shipped_option_has_valid_values() -> None:
-    groups = ("experiment", "debug", "data", "model", "trainer", "logger", "gen", "llm")
-    groups += ("explain", "filter", "eval")
+    # every option folder of conf/ (hydra/ holds Hydra's settings, labels/ the taxonomies)
+    groups = sorted(
+        p.name for p in CONF_DIR.iterdir() if p.is_dir() and p.name not in {"hydra", "labels"}
+    )
     overrides = [f"{group}={option}" for group in groups for option in options(group)]
     problems = {}
     with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
@@ -52,7 +54,7 @@ def test_every_shipped_option_has_valid_values() -> None:
     ("override", "key", "allowed"),
     [
         ("regime=bogus", "regime", "real, synthetic, real+synthetic"),
-        ("filter.min_confidence=1.5", "filter.min_confidence", "[0, 1]"),
+        ("filter.label_consistency.threshold=1.5", "filter.label_consistency.threshold", "[0, 1]"),
         ("filter.dedup.jaccard_threshold=-0.1", "filter.dedup.jaccard_threshold", "[0, 1]"),
         ("data.seed_size=0", "data.seed_size", "or null for every training row"),
         ("data.seed_size=-5", "data.seed_size", "positive"),
@@ -85,9 +87,19 @@ def test_null_means_all_and_positive_sizes_pass() -> None:
     check_values(cfg)
 
 
+def test_the_old_label_consistency_key_fails_naming_the_new_one() -> None:
+    problems = value_problems(compose_with(["filter.min_confidence=0.3"]))
+    assert problems == [
+        "filter.min_confidence=0.3 was renamed: set filter.label_consistency.threshold instead"
+    ]
+    assert value_problems(compose_with(["filter.label_consistency.threshold=0.3"])) == []
+
+
 def test_every_problem_is_reported_at_once() -> None:
-    problems = value_problems(compose_with(["regime=bogus", "filter.min_confidence=1.5"]))
-    assert [p.split("=")[0] for p in problems] == ["regime", "filter.min_confidence"]
+    problems = value_problems(
+        compose_with(["regime=bogus", "filter.label_consistency.threshold=1.5"])
+    )
+    assert [p.split("=")[0] for p in problems] == ["regime", "filter.label_consistency.threshold"]
 
 
 def _cli(*overrides: str, tmp_path: Path) -> tuple[subprocess.CompletedProcess[str], float]:
@@ -106,10 +118,10 @@ def _cli(*overrides: str, tmp_path: Path) -> tuple[subprocess.CompletedProcess[s
 
 @pytest.mark.slow
 def test_the_command_line_refuses_bad_values_before_any_stage(tmp_path: Path) -> None:
-    done, _ = _cli("regime=bogus", "filter.min_confidence=1.5", tmp_path=tmp_path)
+    done, _ = _cli("regime=bogus", "filter.label_consistency.threshold=1.5", tmp_path=tmp_path)
     assert done.returncode == 1, done.stderr[-3000:]
     assert "regime='bogus' must be one of: real, synthetic, real+synthetic" in done.stderr
-    assert "filter.min_confidence=1.5 must lie in [0, 1]" in done.stderr
+    assert "filter.label_consistency.threshold=1.5 must lie in [0, 1]" in done.stderr
     assert "Traceback" not in done.stderr
     # no stage ran: no artifact was built, no job folder was written
     assert not (tmp_path / "cache").exists()

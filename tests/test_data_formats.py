@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from emoexp.data.builder import CorpusBuilder
-from emoexp.data.columns import column_values as column
+from emoexp.data.columns import column
 from emoexp.data.config import DataConfig
 from emoexp.data.loaders import dailydialog, goemotions, semeval_ec
 from emoexp.data.loading import load_corpus, map_corpus

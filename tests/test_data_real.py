@@ -14,7 +14,7 @@ import datasets
 import pytest
 from test_data_taxonomy import GOEMOTIONS_TO_EMO11
 
-from emoexp.data.columns import column_values as column
+from emoexp.data.columns import column
 from emoexp.data.config import DataConfig
 from emoexp.data.conversation import preceding_turns
 from emoexp.data.loading import LoadedCorpus, load_corpus, map_corpus

@@ -7,7 +7,7 @@ from collections import Counter
 import datasets
 import pytest
 
-from emoexp.data.columns import column_values as column
+from emoexp.data.columns import column
 from emoexp.data.conversation import preceding_turns
 from emoexp.data.sampling import sample_per_class, sample_rows, stratified_sample
 from emoexp.data.schema import Row, rows_to_dataset

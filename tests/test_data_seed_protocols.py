@@ -8,7 +8,7 @@ from collections import Counter
 import datasets
 import pytest
 
-from emoexp.data.columns import column_values as column
+from emoexp.data.columns import column
 from emoexp.data.sampling import matched_real_rows, natural_sample, seed_sample
 from emoexp.data.schema import Row, rows_to_dataset
 from emoexp.data.taxonomy import Taxonomy

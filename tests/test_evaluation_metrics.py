@@ -7,7 +7,7 @@ import pytest
 
 from emoexp.data.schema import Row, rows_to_dataset
 from emoexp.data.taxonomy import Taxonomy
-from emoexp.evaluation.evaluate import EvalSet, SkippedSet, evaluate, single_label_targets
+from emoexp.evaluation.scoring import EvalSet, SkippedSet, evaluate, single_label_targets
 
 TAXONOMY = Taxonomy(name="toy4", labels=("anger", "joy", "love", "sadness"))
 

@@ -9,7 +9,7 @@ import pytest
 
 from emoexp.data.taxonomy import load_taxonomy
 from emoexp.evaluation.config import EvalConfig
-from emoexp.evaluation.evaluate import EvalSet, SkippedSet
+from emoexp.evaluation.scoring import EvalSet, SkippedSet
 from emoexp.evaluation.zero_shot import (
     ZeroShotSetError,
     data_config,
@@ -116,7 +116,7 @@ def test_a_real_classifier_scores_a_zero_shot_set(data_dir: Path, tmp_path: Path
         tokenizer=tokenizer, model=model.eval(), label_names=list(EMO11.labels),
         taxonomy=EMO11.name, max_length=32, cache_dir=tmp_path,
     )  # fmt: skip
-    from emoexp.evaluation.evaluate import evaluate
+    from emoexp.evaluation.scoring import evaluate
 
     result = evaluate(classifier, sets, EMO11)["meld"]
     assert result["n_samples"] == 120

@@ -156,8 +156,7 @@ def test_partition_explainer_finds_the_cue_and_reports_agreement(tmp_path: Path)
     assert saved["metadata"]["surrogate_keywords"]["anger"][0][0] == "furious"
 
     # what a job's metrics.json says: which model was explained, how far the surrogate agrees
-    from emoexp.pipeline import explain_summary
-    from emoexp.stages.explain import Explained
+    from emoexp.stages.explain import Explained, explain_summary
 
     summary = explain_summary(Explained(key="k", keywords=keywords, path=tmp_path))
     assert summary["explained_model"].startswith("fine-tuned classifier")

@@ -170,7 +170,7 @@ def test_label_consistency_sweep_reuses_scores_and_is_monotone(
 
     kept_counts = []
     for threshold in (0.1, 0.3, 0.5, 0.7, 0.9):
-        only_consistency.min_confidence = threshold
+        only_consistency.label_consistency.threshold = threshold
         assert scoring_key(only_consistency) == scores.key  # thresholds are not in the key
         kept_counts.append(len(decide(only_consistency, synthetic, scores).kept))
     assert kept_counts == sorted(kept_counts, reverse=True)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import zlib
 from pathlib import Path
 
 import datasets
 import numpy as np
 import pytest
+from datasketch import MinHash
 
 from emoexp.data.config import DataConfig
 from emoexp.data.loading import load_corpus
@@ -14,8 +16,8 @@ from emoexp.data.schema import Row, rows_to_dataset
 from emoexp.filters.base import FilterContext
 from emoexp.filters.config import DedupFilterConfig
 from emoexp.filters.dedup import DedupFilter, exact_jaccard
-from emoexp.filters.minhash import lean_minhash, shingles, signatures
-from emoexp.filters.text import words
+from emoexp.filters.minhash import SCHEME, lean_minhash, shingles, signatures
+from emoexp.text.tokenize import words
 
 
 @pytest.fixture(scope="module")
@@ -133,3 +135,21 @@ def test_vectorised_signatures_estimate_jaccard_like_datasketch(
     assert np.array_equal(again[::-1], sigs)
     with pytest.raises(ValueError, match="at least one shingle"):
         signatures([["a b"], []], num_perm=8, seed=1)
+
+
+def test_signatures_equal_datasketch_minhash_given_the_same_shingle_hash(
+    splits: datasets.DatasetDict,
+) -> None:
+    """The vectorised code is datasketch's affine32 MinHash, only faster: fed the same crc32
+    shingle hash, datasketch gives the same signatures, so the same dedup decisions."""
+    shingle_lists = [shingles(t, 2) for t in long_texts(splits["train"], 60, start=7000)]
+    ours = signatures(shingle_lists, num_perm=128, seed=5)
+    theirs = MinHash.bulk(
+        [[s.encode("utf-8") for s in doc] for doc in shingle_lists],
+        num_perm=128,
+        seed=5,
+        scheme=SCHEME,
+        hashfunc=zlib.crc32,
+    )
+    for signature, minhash in zip(ours, theirs, strict=True):
+        assert np.array_equal(signature, minhash.hashvalues)

@@ -15,23 +15,24 @@ import datasets
 import pytest
 import yaml
 from helpers.loopback_server import LoopbackServer
+from helpers.rows import labelled_rows
 
 from emoexp.data.config import DataConfig
 from emoexp.data.loading import load_corpus, map_corpus
 from emoexp.data.sampling import sample_rows
-from emoexp.data.schema import Row, provenance_of, rows_to_dataset
+from emoexp.data.schema import provenance_of
 from emoexp.data.taxonomy import load_mapping, load_taxonomy
 from emoexp.filters import FilterContext, apply_filters
 from emoexp.filters.base import FilterContext as Context
 from emoexp.filters.config import FilterConfig, LeakageFilterConfig, RefusalFilterConfig
 from emoexp.filters.leakage import LeakageFilter
 from emoexp.filters.refusal import RefusalFilter
-from emoexp.filters.text import token_count
 from emoexp.generation import GenConfig, generate
 from emoexp.generation.config import MultilingualConfig
 from emoexp.generation.languages import load_languages
 from emoexp.llm.config import LLMConfig
 from emoexp.llm.factory import build_backend
+from emoexp.text.tokenize import token_count
 
 EMO11 = load_taxonomy("emo11")
 POSTS: dict[str, dict[str, str]] = yaml.safe_load(
@@ -50,21 +51,7 @@ def test_token_count_counts_unspaced_scripts_by_character() -> None:
 
 
 def rows(items: list[tuple[str, list[str], str]]) -> datasets.Dataset:
-    return rows_to_dataset(
-        [
-            Row(
-                id=f"r{i}",
-                text=text,
-                labels=labels,
-                multi_hot=EMO11.multi_hot(labels),
-                taxonomy="emo11",
-                language=language,
-                source="synthetic",
-                provenance={"strategy": "test"},
-            )
-            for i, (text, labels, language) in enumerate(items)
-        ]
-    )
+    return labelled_rows(items, source="synthetic", provenance={"strategy": "test"})
 
 
 def test_rule_filters_record_the_languages_they_do_not_cover() -> None:

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import datasets
 import pytest
+from helpers.rows import labelled_rows
 
 from emoexp.data.config import DataConfig
 from emoexp.data.loading import load_corpus
-from emoexp.data.schema import Row, rows_to_dataset
 from emoexp.filters.base import FilterContext, Verdict
 from emoexp.filters.config import (
     LanguageFilterConfig,
@@ -21,7 +21,7 @@ from emoexp.filters.language import LanguageFilter
 from emoexp.filters.leakage import LeakageFilter
 from emoexp.filters.length import LengthFilter
 from emoexp.filters.refusal import RefusalFilter
-from emoexp.filters.text import words
+from emoexp.text.tokenize import words
 
 CONTEXT = FilterContext(taxonomy=None)
 
@@ -32,21 +32,7 @@ def goemotions_train(data_dir: Path) -> datasets.Dataset:
 
 
 def synthetic(items: list[tuple[str, list[str]] | tuple[str, list[str], str]]) -> datasets.Dataset:
-    rows = []
-    for index, item in enumerate(items):
-        text, labels = item[0], item[1]
-        language = item[2] if len(item) == 3 else "en"
-        rows.append(
-            Row(
-                id=f"s{index}",
-                text=text,
-                labels=labels,
-                multi_hot=[],
-                taxonomy="goemotions",
-                language=language,
-            )
-        )
-    return rows_to_dataset(rows)
+    return labelled_rows(items, taxonomy="goemotions", encode=False, prefix="s")
 
 
 def reasons(verdicts: list[Verdict]) -> list[str]:

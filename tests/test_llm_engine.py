@@ -14,8 +14,8 @@ from emoexp.llm.config import LLMConfig
 from emoexp.llm.echo import echo_reply
 from emoexp.llm.engine import OpenAICompatibleBackend, ServerUnavailable, parse_retry_after
 from emoexp.llm.keys import request_key
-from emoexp.llm.parsing import extract_json
 from emoexp.llm.types import ChatRequest
+from emoexp.text.json_extract import extract_json
 
 
 def config_for(*servers: LoopbackServer, **overrides: object) -> LLMConfig:

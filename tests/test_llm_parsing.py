@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from emoexp.llm.parsing import extract_json
+from emoexp.text.json_extract import extract_json
 
 
 @pytest.mark.parametrize(

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 import torch
 
-from emoexp.models.classifier import MultiLabelClassifier, mean_pool
 from emoexp.models.config import ModelConfig
 from emoexp.models.encoder import load_encoder, resolve_pretrained
+from emoexp.models.network import MultiLabelClassifier, mean_pool
 
 TEXTS = ["i am so happy today", "this makes me furious", "scared of the dark", "thank you"] * 5
 

@@ -8,10 +8,11 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from helpers.configs import job_config
+from helpers.configs import FAST
 from omegaconf import DictConfig, open_dict
 
 from emoexp.config.schema import register_configs
@@ -21,20 +22,8 @@ from emoexp.pipeline import run
 
 register_configs()
 
-FAST = ["debug=fast", "data.max_train_rows=120", "data.max_eval_rows=80"]
 
-
-def compose_job(tmp_path: Path, data_dir: Path, overrides: list[str]) -> DictConfig:
-    return job_config(
-        [*FAST, *overrides],
-        job_dir=tmp_path / "job",
-        cache_dir=tmp_path / "cache",
-        data_dir=data_dir,
-    )
-
-
-def test_run_writes_config_status_metrics_and_summary(tmp_path: Path, data_dir: Path) -> None:
-    cfg = compose_job(tmp_path, data_dir, [])
+def test_run_writes_config_status_metrics_and_summary(tmp_path: Path, cfg: DictConfig) -> None:
     metrics = run(cfg)
     job = tmp_path / "job"
     status = json.loads((job / "status.json").read_text())
@@ -53,24 +42,26 @@ def test_run_writes_config_status_metrics_and_summary(tmp_path: Path, data_dir: 
     ]
 
 
-def test_identical_rerun_reuses_every_artifact(tmp_path: Path, data_dir: Path) -> None:
-    first = run(compose_job(tmp_path, data_dir, []))
+def test_identical_rerun_reuses_every_artifact(
+    tmp_path: Path, compose_job: Callable[..., DictConfig]
+) -> None:
+    first = run(compose_job())
     (tmp_path / "job" / "status.json").unlink()  # force the stages to run again
-    second = run(compose_job(tmp_path, data_dir, []))
+    second = run(compose_job())
     assert first["train"]["reused"] is False and second["train"]["reused"] is True
     assert second["test"]["ap_micro"] == pytest.approx(first["test"]["ap_micro"])
 
 
 def test_completed_job_is_skipped_and_failed_one_records_traceback(
-    tmp_path: Path, data_dir: Path
+    tmp_path: Path, compose_job: Callable[..., DictConfig]
 ) -> None:
-    cfg = compose_job(tmp_path, data_dir, [])
+    cfg = compose_job()
     run(cfg)
     before = (tmp_path / "job" / "status.json").read_text()
     run(cfg)
     assert (tmp_path / "job" / "status.json").read_text() == before
 
-    broken = compose_job(tmp_path, data_dir, ["data.folder=no_such_corpus"])
+    broken = compose_job(["data.folder=no_such_corpus"])
     with open_dict(broken):
         broken.paths.output_dir = str(tmp_path / "broken")
     with pytest.raises(Exception, match="no_such_corpus"):
@@ -167,13 +158,9 @@ def test_training_killed_mid_way_resumes_from_its_last_checkpoint(
 
 
 def test_synthetic_rows_are_held_out_as_an_in_domain_test_split(
-    tmp_path: Path, data_dir: Path
+    tmp_path: Path, compose_job: Callable[..., DictConfig]
 ) -> None:
-    cfg = compose_job(
-        tmp_path,
-        data_dir,
-        ["gen.samples_per_label=10", "filter=none", "eval.synthetic_holdout=0.2"],
-    )
+    cfg = compose_job(["gen.samples_per_label=10", "filter=none", "eval.synthetic_holdout=0.2"])
     metrics = run(cfg)
     assert metrics["generation"]["accepted"] == 110
     assert metrics["synthetic_test"]["n_samples"] == 22

@@ -218,12 +218,20 @@ def test_a_bad_value_in_one_job_of_a_sweep_stops_the_sweep_before_its_first_job(
 ) -> None:
     sweep = tmp_path / "sweep"
     done, _ = _run_cli(
-        ["-m", "model=tiny", "filter.min_confidence=0.5,1.5", f"hydra.sweep.dir={sweep}"],
+        [
+            "-m",
+            "model=tiny",
+            "filter.label_consistency.threshold=0.5,1.5",
+            f"hydra.sweep.dir={sweep}",
+        ],
         tmp_path,
     )
     assert done.returncode == 1, done.stderr[-3000:]
     assert "1 of the 2 jobs cannot start" in done.stderr
-    expected = "filter.min_confidence=1.5 must lie in [0, 1] (job 1: filter.min_confidence=1.5)"
+    expected = (
+        "filter.label_consistency.threshold=1.5 must lie in [0, 1]"
+        " (job 1: filter.label_consistency.threshold=1.5)"
+    )
     assert expected in done.stderr
     assert not sweep.exists() and not (tmp_path / "cache").exists()
 

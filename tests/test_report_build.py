@@ -97,7 +97,7 @@ def test_collect_fills_keys_a_job_did_not_override(tmp_path: Path) -> None:
     ("text", "parsed"),
     [
         ("data.seed_size=100", ("data.seed_size", 100)),
-        ("filter.min_confidence=0.7", ("filter.min_confidence", 0.7)),
+        ("filter.label_consistency.threshold=0.7", ("filter.label_consistency.threshold", 0.7)),
         ("+experiment=persona_ablation", ("experiment", "persona_ablation")),
         ("data.max_train_rows=null", ("data.max_train_rows", None)),
         ("gen.languages=[en,de]", ("gen.languages", "[en,de]")),

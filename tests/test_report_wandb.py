@@ -146,8 +146,8 @@ def test_report_spec_has_the_protocol_panels_without_network() -> None:
         title="filter sweep",
         groups=["filter_sensitivity/2026-01-01", "filter_sensitivity/2026-01-02"],
         metric="test.ap_micro",
-        swept=["filter.min_confidence", "gen", "seed"],
-        thresholds=["filter.min_confidence"],
+        swept=["filter.label_consistency.threshold", "gen", "seed"],
+        thresholds=["filter.label_consistency.threshold"],
         labels=["anger", "joy"],
         hue="gen",
         has_kept_rows=True,
@@ -156,10 +156,10 @@ def test_report_spec_has_the_protocol_panels_without_network() -> None:
     spec = report_spec(plan, build_report(plan))
     panels = panels_of(spec)
     by_title = {p["config"].get("chartTitle"): p for p in panels}
-    threshold = by_title["test.ap_micro vs filter.min_confidence"]["config"]
-    assert threshold["xAxis"] == "config:override/filter/min_confidence.value"
+    threshold = by_title["test.ap_micro vs filter.label_consistency.threshold"]["config"]
+    assert threshold["xAxis"] == "config:override/filter/label_consistency/threshold.value"
     assert threshold["yAxis"] == "summary:test.ap_micro"
-    kept = by_title["kept synthetic rows vs filter.min_confidence"]["config"]
+    kept = by_title["kept synthetic rows vs filter.label_consistency.threshold"]["config"]
     assert kept["yAxis"] == "summary:filter.kept_rows"
     bars = by_title["per-class ap (test)"]["config"]
     assert bars["metrics"] == [
@@ -175,7 +175,7 @@ def test_report_spec_has_the_protocol_panels_without_network() -> None:
     ]
     parallel = by_title["swept keys"]["config"]["columns"]
     assert [c["accessor"] for c in parallel] == [
-        "config:override/filter/min_confidence.value",
+        "config:override/filter/label_consistency/threshold.value",
         "config:override/gen.value",
         "config:override/seed.value",
         "summary:test.ap_micro",

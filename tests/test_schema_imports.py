@@ -48,7 +48,7 @@ def test_package_exports_still_resolve_on_first_use() -> None:
         "from emoexp.models import MultiLabelClassifier\n"
         "from emoexp.generation import GenerationOutput"
     )
-    assert "emoexp.filters.apply" in loaded and "emoexp.models.classifier" in loaded
+    assert "emoexp.filters.apply" in loaded and "emoexp.models.network" in loaded
     assert "emoexp.generation.run" in loaded
 
 

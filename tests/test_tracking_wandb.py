@@ -86,7 +86,7 @@ def logged_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     kept_file = job_dir / "synthetic_kept.jsonl"
     kept.to_json(str(kept_file), lines=True)
     cfg = LoggerConfig(table_rows=8)
-    overrides = ["gen=naive", "filter.min_confidence=0.7", "seed=3"]
+    overrides = ["gen=naive", "filter.label_consistency.threshold=0.7", "seed=3"]
     resolved = {"seed": 3, "data": {"seed_size": 50}, "gen": {"strategy": "naive"}}
     loggers = build_loggers(
         cfg, job_dir, run_config(resolved, overrides), ["gen:naive"], run_name="3",
@@ -114,9 +114,13 @@ def test_run_is_grouped_by_sweep_and_typed_by_strategy(logged_run: tuple[Path, P
     run = read_offline_run(log_file)
     assert run.group == f"shap_vs_naive/{sweep.name}"
     assert run.job_type == "naive" and run.name == "3" and run.state == "finished"
-    assert run.config["override/filter/min_confidence"] == 0.7
+    assert run.config["override/filter/label_consistency/threshold"] == 0.7
     assert run.config["override/gen"] == "naive"
-    assert run.config["overrides"] == ["gen=naive", "filter.min_confidence=0.7", "seed=3"]
+    assert run.config["overrides"] == [
+        "gen=naive",
+        "filter.label_consistency.threshold=0.7",
+        "seed=3",
+    ]
     assert run.config["data"] == {"seed_size": 50}
 
 

@@ -19,9 +19,9 @@ from emoexp.data.schema import Row, rows_to_dataset
 from emoexp.data.taxonomy import Taxonomy
 from emoexp.models.config import ModelConfig
 from emoexp.paths import PROJECT_DIR
-from emoexp.training import train as train_module
+from emoexp.training import fit as train_module
 from emoexp.training.config import TrainerConfig
-from emoexp.training.train import LAST_CHECKPOINT, train_classifier
+from emoexp.training.fit import LAST_CHECKPOINT, train_classifier
 
 TAXONOMY = Taxonomy(name="toy", labels=("joy", "anger", "fear"))
 CUES = {"joy": ["happy", "glad"], "anger": ["furious", "mad"], "fear": ["scared", "afraid"]}

@@ -17,7 +17,7 @@ from emoexp.metrics.multilabel import multilabel_metrics
 from emoexp.models.config import ModelConfig
 from emoexp.paths import CONF_DIR
 from emoexp.training.config import TrainerConfig
-from emoexp.training.train import train_classifier
+from emoexp.training.fit import train_classifier
 
 
 @pytest.mark.slow

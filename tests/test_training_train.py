@@ -17,13 +17,13 @@ from emoexp.models.config import ModelConfig
 from emoexp.models.encoder import load_encoder
 from emoexp.training.classifier import Classifier
 from emoexp.training.config import TrainerConfig
+from emoexp.training.fit import train_classifier
 from emoexp.training.module import (
     EmotionClassifierModule,
     linear_warmup_decay,
     parameter_groups,
     positive_weights,
 )
-from emoexp.training.train import train_classifier
 
 TAXONOMY = Taxonomy(name="toy", labels=("joy", "anger", "fear"))
 CUES = {

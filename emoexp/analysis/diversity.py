@@ -16,7 +16,7 @@ from sklearn.cluster import KMeans
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import silhouette_score
 
-from emoexp.analysis.text_stats import tokenize
+from emoexp.text.tokenize import words as tokenize
 
 NGram = tuple[str, ...]
 

@@ -19,7 +19,7 @@ import numpy as np
 import yaml
 from lexicalrichness import LexicalRichness
 
-from emoexp.analysis.text_stats import tokenize
+from emoexp.text.tokenize import words as tokenize
 
 LEXICON_FILE = Path(__file__).with_name("lexicons.yaml")
 MTLD_THRESHOLD = 0.72

@@ -14,12 +14,12 @@ from __future__ import annotations
 import json
 import logging
 import shutil
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from emoexp.cache.locks import file_lock, unlocked
+from emoexp.cache.build_once import build_folder_once, lock_path
+from emoexp.cache.locks import unlocked
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +37,7 @@ class ArtifactStore:
         return (self.path(stage, key) / COMPLETE_MARKER).is_file()
 
     def _lock_path(self, stage: str, key: str) -> Path:
-        return self.root / stage / f"{key}.lock"
+        return lock_path(self.path(stage, key))
 
     def remove_stale_temporaries(self, stage: str) -> list[Path]:
         """Delete temporary build folders whose builder is gone (its key's lock is free)."""
@@ -75,19 +75,14 @@ class ArtifactStore:
             log.info("stage %s: reusing %s", stage, final)
             return final, True
         self.remove_stale_temporaries(stage)
-        with file_lock(self._lock_path(stage, key)):
-            if self.exists(stage, key):
-                return final, True
-            final.parent.mkdir(parents=True, exist_ok=True)
-            tmp = Path(tempfile.mkdtemp(prefix=f".{key}-", dir=final.parent))
-            try:
-                summary = build(tmp) or {}
-                self._publish(tmp, stage, key, summary, describe)
-            except BaseException:
-                shutil.rmtree(tmp, ignore_errors=True)
-                raise
-        log.info("stage %s: built %s", stage, final)
-        return final, False
+        _, reused = build_folder_once(
+            final,
+            lambda tmp: self._marker(stage, key, build(tmp) or {}, describe),
+            marker=COMPLETE_MARKER,
+        )
+        if not reused:
+            log.info("stage %s: built %s", stage, final)
+        return final, reused
 
     def put(
         self,
@@ -98,34 +93,19 @@ class ArtifactStore:
         describe: dict[str, Any] | None = None,
     ) -> Path:
         """Store a copy of a finished folder under `key` (kept as it is when already there)."""
-        final = self.path(stage, key)
-        with file_lock(self._lock_path(stage, key)):
-            if not self.exists(stage, key):
-                final.parent.mkdir(parents=True, exist_ok=True)
-                tmp = Path(tempfile.mkdtemp(prefix=f".{key}-", dir=final.parent))
-                try:
-                    shutil.copytree(source, tmp, dirs_exist_ok=True)
-                    self._publish(tmp, stage, key, summary, describe)
-                except BaseException:
-                    shutil.rmtree(tmp, ignore_errors=True)
-                    raise
+
+        def copy(tmp: Path) -> dict[str, Any]:
+            shutil.copytree(source, tmp, dirs_exist_ok=True)
+            return self._marker(stage, key, summary, describe)
+
+        final, _ = build_folder_once(self.path(stage, key), copy, marker=COMPLETE_MARKER)
         return final
 
-    def _publish(
-        self,
-        tmp: Path,
-        stage: str,
-        key: str,
-        summary: dict[str, Any],
-        describe: dict[str, Any] | None,
-    ) -> None:
-        """Mark a built folder complete and rename it into place (the caller holds the lock)."""
-        final = self.path(stage, key)
-        marker = {"stage": stage, "key": key, "inputs": describe or {}, "summary": summary}
-        (tmp / COMPLETE_MARKER).write_text(json.dumps(marker, indent=2, default=str))
-        if final.exists():
-            shutil.rmtree(final)
-        tmp.rename(final)
+    @staticmethod
+    def _marker(
+        stage: str, key: str, summary: dict[str, Any], describe: dict[str, Any] | None
+    ) -> dict[str, Any]:
+        return {"stage": stage, "key": key, "inputs": describe or {}, "summary": summary}
 
     def summary(self, stage: str, key: str) -> dict[str, Any]:
         marker = json.loads((self.path(stage, key) / COMPLETE_MARKER).read_text())

@@ -1,7 +1,8 @@
 """Value checks the typed schema cannot express: choices, ranges and positive sizes.
 
 OmegaConf checks types when a config is composed, not values, so `regime=bogus` or
-`filter.min_confidence=1.5` would compose and fail (or silently keep nothing) minutes later.
+`filter.label_consistency.threshold=1.5` would compose and fail (or silently keep nothing)
+minutes later.
 `check_values` runs on the composed config before any stage, and for every job of a sweep
 before the first one starts; each problem names its key, its value and what is allowed.
 
@@ -40,6 +41,16 @@ class Rule:
     key: str
     # returns what is wrong with the value, or None when it is fine
     check: Callable[[Any], str | None]
+
+
+def renamed_to(new_key: str) -> Callable[[Any], str | None]:
+    """A key kept in the schema only so that a config still using it fails naming its new
+    name, rather than Hydra's bare "not in struct"."""
+
+    def check(value: Any) -> str | None:
+        return None if value is None else f"was renamed: set {new_key} instead"
+
+    return check
 
 
 def one_of(*allowed: str | None) -> Callable[[Any], str | None]:
@@ -200,7 +211,8 @@ RULES: tuple[Rule, ...] = (
     Rule("explain.partition.max_evals", positive()),
     Rule("explain.partition.texts_per_class", positive()),
     # filter
-    Rule("filter.min_confidence", PROBABILITY),
+    Rule("filter.min_confidence", renamed_to("filter.label_consistency.threshold")),
+    Rule("filter.label_consistency.threshold", PROBABILITY),
     Rule("filter.length.min_chars", at_least(0)),
     Rule("filter.length.min_tokens", at_least(0)),
     Rule("filter.leakage.short_min_share", PROBABILITY),

@@ -43,6 +43,7 @@ def rebuild(table: pa.Table, keep: list[int], replaced: dict[str, list[Any]]) ->
     return datasets.Dataset(pa.Table.from_arrays(arrays, schema=SCHEMA))
 
 
-def column_values(ds: datasets.Dataset, name: str) -> list[Any]:
-    """One column as a python list (in datasets 5, `ds[name]` iterates row by row)."""
+def column(ds: datasets.Dataset, name: str) -> list[Any]:
+    """One column as a Python list, read through Arrow (in datasets 5, `ds[name]` goes through
+    the formatter row by row, about ten times slower)."""
     return ds.with_format("arrow")[name].to_pylist()

@@ -11,7 +11,7 @@ import json
 
 import datasets
 
-from emoexp.data.columns import column_values
+from emoexp.data.columns import column
 
 
 def preceding_turns(
@@ -25,15 +25,15 @@ def preceding_turns(
     """
     if window < 0:
         raise ValueError(f"window must be >= 0, got {window}")
-    dialogues = column_values(ds, "dialogue_id")
+    dialogues = column(ds, "dialogue_id")
     if window == 0:
         return [[] for _ in dialogues]
     source = ds if pool is None else pool
     by_dialogue: dict[str, list[tuple[int, str]]] = {}
     for dialogue, turn, text in zip(
-        column_values(source, "dialogue_id"),
-        column_values(source, "turn"),
-        column_values(source, "text"),
+        column(source, "dialogue_id"),
+        column(source, "turn"),
+        column(source, "text"),
         strict=True,
     ):
         if dialogue:
@@ -45,7 +45,7 @@ def preceding_turns(
         ordered[dialogue] = [text for _, text in turns]
         position[dialogue] = {turn: i for i, (turn, _) in enumerate(turns)}
     context: list[list[str]] = []
-    for dialogue, turn in zip(dialogues, column_values(ds, "turn"), strict=True):
+    for dialogue, turn in zip(dialogues, column(ds, "turn"), strict=True):
         texts = ordered.get(dialogue) if dialogue else None
         if texts is None:
             context.append([])
@@ -71,7 +71,7 @@ def attach_context(
     if window <= 0 or len(ds) == 0:
         return ds
     contexts = preceding_turns(ds, window, pool)
-    provenance = column_values(ds, "provenance")
+    provenance = column(ds, "provenance")
     updated = []
     for raw, turns in zip(provenance, contexts, strict=True):
         entry = json.loads(raw or "{}")
@@ -89,7 +89,7 @@ def context_of(ds: datasets.Dataset, window: int) -> list[list[str]]:
         return [[] for _ in range(len(ds))]
     looked_up: list[list[str]] | None = None
     contexts = []
-    for row, raw in enumerate(column_values(ds, "provenance")):
+    for row, raw in enumerate(column(ds, "provenance")):
         entry = json.loads(raw or "{}")
         if CONTEXT_KEY in entry:
             turns = list(entry[CONTEXT_KEY])

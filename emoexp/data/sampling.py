@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import datasets
 
-from emoexp.data.columns import column_values
+from emoexp.data.columns import column
 from emoexp.data.taxonomy import Taxonomy
 
 log = logging.getLogger(__name__)
@@ -51,12 +51,10 @@ def stratified_sample(
     """
     if seed_size < 1:
         raise ValueError(f"seed_size must be positive, got {seed_size}")
-    wrong = sorted(set(column_values(ds, "taxonomy")) - {taxonomy.name})
+    wrong = sorted(set(column(ds, "taxonomy")) - {taxonomy.name})
     if wrong:
         raise ValueError(f"rows of taxonomy {wrong} cannot be sampled per {taxonomy.name!r} class")
-    row_labels = [
-        [taxonomy.index(label) for label in labels] for labels in column_values(ds, "labels")
-    ]
+    row_labels = [[taxonomy.index(label) for label in labels] for labels in column(ds, "labels")]
     members: list[list[int]] = [[] for _ in taxonomy.labels]
     for row, labels in enumerate(row_labels):
         for label in labels:
@@ -106,7 +104,7 @@ def natural_sample(
     sampling, but the corpus' own label distribution, so its rare classes stay rare."""
     if seed_size < 1:
         raise ValueError(f"seed_size must be positive, got {seed_size}")
-    labelled = [row for row, labels in enumerate(column_values(ds, "labels")) if labels]
+    labelled = [row for row, labels in enumerate(column(ds, "labels")) if labels]
     take = min(seed_size * len(taxonomy), len(labelled))
     return ds.select(sorted(random.Random(seed).sample(labelled, take)))
 
@@ -132,7 +130,7 @@ def matched_real_rows(
     This is the arm that asks whether the synthetic rows beat the same amount of extra real
     data aimed at the same classes.
     """
-    wanted = [labels[0] for labels in column_values(synthetic, "labels") if labels]
+    wanted = [labels[0] for labels in column(synthetic, "labels") if labels]
     wanted += [""] * (len(synthetic) - len(wanted))
     if len(wanted) > len(reserve):
         raise ValueError(
@@ -143,7 +141,7 @@ def matched_real_rows(
     by_label: dict[str, list[int]] = {label: [] for label in taxonomy.labels}
     order = list(range(len(reserve)))
     rng.shuffle(order)
-    reserve_labels = column_values(reserve, "labels")
+    reserve_labels = column(reserve, "labels")
     for row in order:
         if reserve_labels[row]:
             by_label.setdefault(reserve_labels[row][0], []).append(row)

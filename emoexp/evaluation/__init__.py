@@ -8,9 +8,9 @@ from __future__ import annotations
 from typing import Any
 
 _EXPORTS = {
-    "evaluate": "emoexp.evaluation.evaluate",
-    "EvalSet": "emoexp.evaluation.evaluate",
-    "SkippedSet": "emoexp.evaluation.evaluate",
+    "evaluate": "emoexp.evaluation.scoring",
+    "EvalSet": "emoexp.evaluation.scoring",
+    "SkippedSet": "emoexp.evaluation.scoring",
     "load_zero_shot_sets": "emoexp.evaluation.zero_shot",
     "evaluate_zero_shot": "emoexp.evaluation.zero_shot",
 }

@@ -28,7 +28,7 @@ from emoexp.data.report import CorpusNotFoundError, DataError
 from emoexp.data.sampling import sample_rows
 from emoexp.data.taxonomy import DROP, KEEP_EMPTY, LabelMapping, Taxonomy, load_mapping
 from emoexp.evaluation.config import EvalConfig
-from emoexp.evaluation.evaluate import EvalSet, ProbabilityModel, SkippedSet, evaluate
+from emoexp.evaluation.scoring import EvalSet, ProbabilityModel, SkippedSet, evaluate
 from emoexp.paths import CONF_DIR
 
 log = logging.getLogger(__name__)

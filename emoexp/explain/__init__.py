@@ -10,16 +10,16 @@ from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from emoexp.explain.class_keywords import explain_keywords, fit_seed_surrogate
     from emoexp.explain.keywords import Keywords, load_keywords, save_keywords
-    from emoexp.explain.stage import explain_keywords, fit_seed_surrogate
     from emoexp.explain.surrogate import Surrogate, fit_surrogate
 
 _EXPORTS = {
     "Keywords": "emoexp.explain.keywords",
     "load_keywords": "emoexp.explain.keywords",
     "save_keywords": "emoexp.explain.keywords",
-    "explain_keywords": "emoexp.explain.stage",
-    "fit_seed_surrogate": "emoexp.explain.stage",
+    "explain_keywords": "emoexp.explain.class_keywords",
+    "fit_seed_surrogate": "emoexp.explain.class_keywords",
     "Surrogate": "emoexp.explain.surrogate",
     "fit_surrogate": "emoexp.explain.surrogate",
 }

@@ -17,9 +17,9 @@ from typing import Any
 
 import datasets
 
-from emoexp.data.columns import as_table, rebuild
+from emoexp.data.columns import as_table, column, rebuild
 from emoexp.data.schema import provenance_of
-from emoexp.filters.base import FilterContext, Measurement, Verdict, column
+from emoexp.filters.base import FilterContext, Measurement, Verdict
 from emoexp.filters.config import FilterConfig
 from emoexp.filters.registry import build_filters, enabled_filter_names
 from emoexp.filters.report import build_report

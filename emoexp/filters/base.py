@@ -14,16 +14,9 @@ from typing import Any, NamedTuple, Protocol
 
 import datasets
 
-from emoexp.data.columns import as_table
 from emoexp.llm.types import LLMBackend
 
 PASS = "ok"
-
-
-def column(ds: datasets.Dataset, name: str) -> list[Any]:
-    """One column as a Python list, read through Arrow (iterating a Dataset column goes
-    through the formatter row by row, about ten times slower)."""
-    return as_table(ds).column(name).to_pylist()
 
 
 class Verdict(NamedTuple):

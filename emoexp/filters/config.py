@@ -99,6 +99,8 @@ class LabelConsistencyFilterConfig:
     min_df: int = 2
     # the TF-IDF + logistic-regression surrogate trained on the seed rows (scorer=tfidf)
     surrogate: SurrogateConfig = field(default_factory=SurrogateConfig)
+    # (threshold) the scorer's probability each intended label of a row needs
+    threshold: float = 0.5
 
 
 @dataclass
@@ -116,9 +118,8 @@ class JudgeFilterConfig:
 class FilterConfig:
     # false turns every filter off: all rows are kept and the report says so
     enabled: bool = True
-    # (threshold) label consistency: the seed-trained surrogate's probability each intended
-    # label needs
-    min_confidence: float = 0.5
+    # renamed to label_consistency.threshold; setting it fails naming the new key
+    min_confidence: float | None = None
     length: LengthFilterConfig = field(default_factory=LengthFilterConfig)
     refusal: RefusalFilterConfig = field(default_factory=RefusalFilterConfig)
     leakage: LeakageFilterConfig = field(default_factory=LeakageFilterConfig)

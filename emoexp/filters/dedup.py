@@ -20,10 +20,11 @@ from typing import Any
 import datasets
 from datasketch import MinHashLSH
 
-from emoexp.filters.base import PASS, FilterContext, Measurement, TwoStepFilter, Verdict, column
+from emoexp.data.columns import column
+from emoexp.filters.base import PASS, FilterContext, Measurement, TwoStepFilter, Verdict
 from emoexp.filters.config import DedupFilterConfig
 from emoexp.filters.minhash import lean_minhash, shingles, signatures
-from emoexp.filters.text import text_hash
+from emoexp.text.tokenize import text_hash
 
 
 @dataclass

@@ -8,26 +8,18 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import datasets
 
-from emoexp.filters.base import PASS, FilterContext, Measurement, TwoStepFilter, Verdict, column
+from emoexp.data.columns import column
+from emoexp.filters.base import PASS, FilterContext, Measurement, TwoStepFilter, Verdict
 from emoexp.filters.config import JudgeFilterConfig
+from emoexp.generation.prompts import PromptTemplate, load_template
 from emoexp.llm.types import ChatRequest
 
-SYSTEM_PROMPT = (
-    "You rate short texts written to express emotions. Reply with a single digit from 1 to 5 "
-    "and nothing else."
-)
-USER_PROMPT = (
-    "Intended emotion(s): {labels}\n"
-    "Language: {language}\n"
-    "Text: {text}\n\n"
-    "How well does the text read as something a real person wrote, in that language, and "
-    "express the intended emotion(s)? 1 = not at all (refusal, gibberish, wrong emotion), "
-    "3 = acceptable, 5 = natural and clearly on-label. Reply with the digit only."
-)
+TEMPLATE_DIR = Path(__file__).with_name("templates")
 SCORE = re.compile(r"(?<![\d.])([1-5](?:\.\d+)?)(?!\d|\.\d)")
 RAW_KEPT_CHARS = 200
 
@@ -41,9 +33,13 @@ def parse_score(reply: str | None) -> float | None:
     return min(float(found.group(1)), 5.0) if found else None
 
 
-def judge_request(text: str, labels: Sequence[str], language: str, template: str) -> ChatRequest:
-    prompt = USER_PROMPT.format(labels=", ".join(labels), language=language or "en", text=text)
-    return ChatRequest(messages=(("system", SYSTEM_PROMPT), ("user", prompt)), template=template)
+def judge_request(
+    text: str, labels: Sequence[str], language: str, template: PromptTemplate
+) -> ChatRequest:
+    messages = template.render(
+        structured=False, labels=", ".join(labels), language=language or "en", text=text
+    )
+    return ChatRequest(messages=messages, template=template.id)
 
 
 class JudgeFilter(TwoStepFilter):
@@ -51,15 +47,16 @@ class JudgeFilter(TwoStepFilter):
 
     def __init__(self, cfg: JudgeFilterConfig) -> None:
         self.cfg = cfg
+        self.template = load_template(cfg.template, TEMPLATE_DIR)
 
     def scoring_config(self) -> dict[str, Any]:
-        return {"template": self.cfg.template, "prompt": [SYSTEM_PROMPT, USER_PROMPT]}
+        return {"template": self.template.id, "prompt": [self.template.system, self.template.user]}
 
     def score(self, ds: datasets.Dataset, context: FilterContext) -> list[Measurement]:
         if context.backend is None:
             raise ValueError("filter.judge.enabled needs an LLM backend in the filter context")
         requests = [
-            judge_request(text, labels, language, self.cfg.template)
+            judge_request(text, labels, language, self.template)
             for text, labels, language in zip(
                 column(ds, "text"), column(ds, "labels"), column(ds, "language"), strict=True
             )

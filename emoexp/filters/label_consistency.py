@@ -20,9 +20,10 @@ from typing import Any
 import datasets
 import numpy as np
 
+from emoexp.data.columns import column
 from emoexp.explain.config import plain_config
 from emoexp.explain.surrogate import fit_surrogate, label_matrix
-from emoexp.filters.base import PASS, FilterContext, Measurement, TwoStepFilter, Verdict, column
+from emoexp.filters.base import PASS, FilterContext, Measurement, TwoStepFilter, Verdict
 from emoexp.filters.config import LabelConsistencyFilterConfig
 
 SCORERS = ("encoder", "tfidf")

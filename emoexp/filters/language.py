@@ -15,9 +15,10 @@ from typing import Any
 import datasets
 from lingua import IsoCode639_1, Language, LanguageDetector, LanguageDetectorBuilder
 
-from emoexp.filters.base import PASS, FilterContext, Measurement, TwoStepFilter, Verdict, column
+from emoexp.data.columns import column
+from emoexp.filters.base import PASS, FilterContext, Measurement, TwoStepFilter, Verdict
 from emoexp.filters.config import LanguageFilterConfig
-from emoexp.filters.text import token_count
+from emoexp.text.tokenize import token_count
 
 
 def lingua_language(code: str) -> Language | None:

@@ -20,9 +20,10 @@ from typing import Any
 import datasets
 import yaml
 
-from emoexp.filters.base import PASS, FilterContext, Measurement, TwoStepFilter, Verdict, column
+from emoexp.data.columns import column
+from emoexp.filters.base import PASS, FilterContext, Measurement, TwoStepFilter, Verdict
 from emoexp.filters.config import LeakageFilterConfig
-from emoexp.filters.text import words
+from emoexp.text.tokenize import words
 
 DEFAULT_LEXICON = Path(__file__).resolve().parent / "data" / "emotion_lexicon.yaml"
 

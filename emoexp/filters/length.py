@@ -7,9 +7,10 @@ from typing import Any
 
 import datasets
 
-from emoexp.filters.base import PASS, FilterContext, Measurement, TwoStepFilter, Verdict, column
+from emoexp.data.columns import column
+from emoexp.filters.base import PASS, FilterContext, Measurement, TwoStepFilter, Verdict
 from emoexp.filters.config import LengthFilterConfig
-from emoexp.filters.text import token_count
+from emoexp.text.tokenize import token_count
 
 
 class LengthFilter(TwoStepFilter):

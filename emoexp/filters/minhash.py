@@ -15,7 +15,7 @@ from collections.abc import Sequence
 import numpy as np
 from datasketch import LeanMinHash
 
-from emoexp.filters.text import words
+from emoexp.text.tokenize import words
 
 SCHEME = "affine32"
 # shingles hashed per numpy block: bounds the [shingles, num_perm] uint32 matrix (~64 MB)

@@ -43,7 +43,7 @@ def build_filter(name: str, cfg: FilterConfig) -> QualityFilter:
     if name == "dedup":
         return DedupFilter(cfg.dedup)
     if name == "label_consistency":
-        return LabelConsistencyFilter(cfg.label_consistency, cfg.min_confidence)
+        return LabelConsistencyFilter(cfg.label_consistency, cfg.label_consistency.threshold)
     if name == "judge":
         return JudgeFilter(cfg.judge)
     raise ValueError(f"unknown filter {name!r}; known: {FILTER_ORDER}")

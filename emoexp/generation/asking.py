@@ -4,7 +4,7 @@ All requests of a stage go to the backend in one call, so a concurrent backend k
 slot busy. A reply that cannot be used is asked again with a corrective follow-up message
 (a new cache key, so the second answer is a new answer) up to `max_reasks` times; a failed
 LLM call (the backend already retried it) is not asked again. Whatever is finally unusable
-comes back as an `Answer` with a reason: nothing is dropped, nothing raises.
+comes back as a `ParsedAnswer` with a reason: nothing is dropped, nothing raises.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ _FOLLOW_UP_PLAIN = REASK_PREFIX + " ({detail}). Answer again with only the text 
 
 
 @dataclass
-class Answer:
+class ParsedAnswer:
     """The outcome of one request after all its attempts."""
 
     request: ChatRequest
@@ -120,8 +120,8 @@ def ask(
     max_reasks: int,
     stats: GenStats,
     stage: str,
-) -> list[Answer]:
-    """One `Answer` per request, in order. `read` is one reader for all replies or one per
+) -> list[ParsedAnswer]:
+    """One `ParsedAnswer` per request, in order. `read` is one reader for all replies or one per
     request (a dialogue turn strips its own speaker's name).
 
     An unusable reply is asked again with a corrective message up to `max_reasks` times;
@@ -130,7 +130,7 @@ def ask(
     readers = list(read) if isinstance(read, Sequence) else [read] * len(requests)
     if len(readers) != len(requests):
         raise ValueError(f"{len(readers)} readers for {len(requests)} requests")
-    answers: list[Answer | None] = [None] * len(requests)
+    answers: list[ParsedAnswer | None] = [None] * len(requests)
     tries = [_Tries() for _ in requests]
     pending = list(range(len(requests)))
     current = list(requests)
@@ -172,7 +172,7 @@ def _judge(
     max_reasks: int,
     stats: GenStats,
     stage: str,
-) -> tuple[Answer | None, ChatRequest | None]:
+) -> tuple[ParsedAnswer | None, ChatRequest | None]:
     """The final answer for this result, or the follow-up request to send instead."""
     stats.cached += int(result.cached)
     stats.prompt_tokens += result.prompt_tokens
@@ -183,7 +183,7 @@ def _judge(
         stats.llm_errors += 1
         stats.failures[f"{stage}:llm_error"] += 1
         error = result.error or "the backend returned no text"
-        return Answer(result.request, None, result.text, "llm_error", error, attempts), None
+        return ParsedAnswer(result.request, None, result.text, "llm_error", error, attempts), None
     raw = result.text or ""
     truncated = None if result.finish_reason is None else result.finish_reason == "length"
     stats.truncated += int(bool(truncated))
@@ -196,7 +196,7 @@ def _judge(
             parsed = reject(*echo, json_ok=parsed.json_ok)
     if parsed.ok:
         stats.json_valid += int(parsed.json_ok)
-        answer = Answer(
+        answer = ParsedAnswer(
             result.request, parsed.value, raw, "", "", attempts, result.cached, result.finish_reason
         )
         return answer, None
@@ -213,7 +213,7 @@ def _judge(
                 f" also with a larger budget ({parsed.reason}: {parsed.detail})"
             ),
         )
-        answer = Answer(
+        answer = ParsedAnswer(
             result.request, None, raw, reason, detail, attempts, result.cached, result.finish_reason
         )
         return answer, None
@@ -221,7 +221,7 @@ def _judge(
     if tries.reasks < max_reasks:
         tries.reasks += 1
         return None, _follow_up(result.request, raw, parsed, attempts)
-    answer = Answer(
+    answer = ParsedAnswer(
         result.request,
         None,
         raw,

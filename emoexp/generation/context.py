@@ -12,7 +12,7 @@ from typing import Any, Protocol
 import datasets
 
 from emoexp.data.schema import NO_TURN, Row
-from emoexp.generation.asking import Answer, GenStats, Reader, ask
+from emoexp.generation.asking import GenStats, ParsedAnswer, Reader, ask
 from emoexp.generation.config import GenConfig
 from emoexp.generation.languages import Language, get_language
 from emoexp.generation.prompts import (
@@ -156,7 +156,7 @@ class GenerationContext:
 
     def ask(
         self, requests: Sequence[ChatRequest], read: Reader | Sequence[Reader], stage: str
-    ) -> list[Answer]:
+    ) -> list[ParsedAnswer]:
         return ask(
             self.backend,
             requests,
@@ -208,7 +208,7 @@ class GenerationContext:
             provenance=provenance,
         )
 
-    def answer_provenance(self, answer: Answer, stage: str) -> dict[str, Any]:
+    def answer_provenance(self, answer: ParsedAnswer, stage: str) -> dict[str, Any]:
         """What a row records about the request and reply that made it."""
         record: dict[str, Any] = {
             "template": answer.request.template,

@@ -57,24 +57,25 @@ class PromptTemplate:
         return tuple(messages)
 
 
-def load_template(ref: str) -> PromptTemplate:
-    """A template by id (`naive.v1`, looked up in the package) or by path to a YAML file whose
-    name follows the same `<name>.v<N>.yaml` pattern."""
-    return _load_template(ref)
+def load_template(ref: str, directory: Path = TEMPLATE_DIR) -> PromptTemplate:
+    """A template by id (`naive.v1`, looked up in `directory`, the generation templates unless
+    another folder is named) or by path to a YAML file whose name follows the same
+    `<name>.v<N>.yaml` pattern."""
+    return _load_template(ref, directory)
 
 
 @lru_cache(maxsize=64)
-def _load_template(ref: str) -> PromptTemplate:
+def _load_template(ref: str, directory: Path) -> PromptTemplate:
     path = Path(ref)
     if path.suffix in {".yaml", ".yml"}:
         stem = path.stem
     else:
-        stem, path = ref, TEMPLATE_DIR / f"{ref}.yaml"
+        stem, path = ref, directory / f"{ref}.yaml"
     match = _TEMPLATE_ID.match(stem)
     if match is None:
         raise ValueError(f"template {ref!r}: expected an id like 'naive.v1' (<name>.v<version>)")
     if not path.is_file():
-        known = sorted(p.stem for p in TEMPLATE_DIR.glob("*.yaml"))
+        known = sorted(p.stem for p in directory.glob("*.yaml"))
         raise FileNotFoundError(f"template {ref!r} not found at {path}; known: {known}")
     body = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     if not isinstance(body, dict) or "user" not in body:

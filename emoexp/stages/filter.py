@@ -1,7 +1,7 @@
 """Filter stage: score synthetic rows once, then decide by thresholds.
 
 Scores are cached under a key that leaves the thresholds out, so a sweep over
-`filter.min_confidence` (or any other threshold) scores once and only re-decides.
+`filter.label_consistency.threshold` (or any other threshold) scores once and only re-decides.
 """
 
 from __future__ import annotations

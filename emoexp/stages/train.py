@@ -18,8 +18,8 @@ from emoexp.cache.fingerprint import fingerprint, without
 from emoexp.data.taxonomy import Taxonomy
 from emoexp.models.config import ModelConfig
 from emoexp.training.config import TrainerConfig
+from emoexp.training.fit import Classifier, train_classifier
 from emoexp.training.precision import prediction_device, resolve_precision
-from emoexp.training.train import Classifier, train_classifier
 
 TRAIN_STAGE_VERSION = 1
 # trainer settings that change how a run goes, not what it learns

@@ -13,7 +13,7 @@ import torch
 from safetensors.torch import load_model, save_model
 from transformers import AutoConfig, AutoModel, AutoTokenizer, PreTrainedTokenizerBase
 
-from emoexp.models.classifier import MultiLabelClassifier
+from emoexp.models.network import MultiLabelClassifier
 from emoexp.training.batching import sorted_batches
 from emoexp.training.datamodule import pad_collator, tokenized_rows
 from emoexp.training.precision import usable_precision

@@ -11,8 +11,8 @@ from torch import nn
 from torch.optim.lr_scheduler import LambdaLR
 from torchmetrics.functional.classification import multilabel_average_precision
 
-from emoexp.models.classifier import MultiLabelClassifier
 from emoexp.models.config import ModelConfig
+from emoexp.models.network import MultiLabelClassifier
 from emoexp.training.gather import gather_shards
 
 NO_DECAY_MARKERS = ("bias", "LayerNorm.weight", "layer_norm.weight", "norm.weight")

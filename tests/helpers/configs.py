@@ -11,6 +11,9 @@ from omegaconf import DictConfig, open_dict
 from emoexp.config.schema import register_configs
 from emoexp.paths import CONF_DIR
 
+# a job in seconds: the tiny model, the in-process fake LLM, a few hundred real rows
+FAST = ("debug=fast", "data.max_train_rows=120", "data.max_eval_rows=80")
+
 
 def compose_config(overrides: Sequence[str] = (), *, with_hydra: bool = False) -> DictConfig:
     """The composed config for these command-line overrides."""

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from emoexp.data.schema import NO_TURN, Row
-from emoexp.generation.asking import Answer, Reader
+from emoexp.generation.asking import ParsedAnswer, Reader
 from emoexp.generation.completeness import LLM_ERROR
 from emoexp.generation.context import GenerationContext
 from emoexp.generation.planning import largest_remainder, primary_label_counts
@@ -220,7 +220,7 @@ def _rejected_row(
     ctx: GenerationContext,
     plan: DialoguePlan,
     language: str,
-    answer: Answer,
+    answer: ParsedAnswer,
     stage: str,
     turn: int = NO_TURN,
 ) -> Row:

@@ -1,4 +1,5 @@
-"""`train_classifier`: the training stage the pipeline calls."""
+"""`train_classifier`: fitting an encoder classifier with Lightning; `stages/train.py` decides
+when (its artifact key) and this module how."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Text normalisation shared by the filters, so "the same text" means one thing."""
+"""Word tokens and text normalisation, so "a word" and "the same text" mean one thing in
+the filters, the analysis measures and the generation checks."""
 
 from __future__ import annotations
 

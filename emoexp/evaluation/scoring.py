@@ -16,6 +16,7 @@ from typing import Any, Protocol
 import datasets
 import numpy as np
 
+from emoexp.data.columns import column
 from emoexp.data.taxonomy import Taxonomy
 from emoexp.evaluation.predictions import save_predictions
 from emoexp.metrics.multilabel import multilabel_metrics, singlelabel_metrics
@@ -149,7 +150,7 @@ def evaluate(
                     key: reduced[key] for key in RANKING_METRICS if key in reduced
                 }
         if predictions_dir is not None:
-            ids = ds.with_format("arrow")["id"].to_pylist()
+            ids = column(ds, "id")
             save_predictions(
                 predictions_dir, f"zero_shot.{name}", probs, targets, ids,
                 list(taxonomy.labels), thresholds,

@@ -1,4 +1,5 @@
-"""The explain stage: which words push real seed texts towards each emotion class."""
+"""Class keywords from SHAP values: which words push real seed texts towards each emotion
+class, ranked for the generation prompts."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from typing import Any
 import datasets
 import numpy as np
 
-from emoexp.data.columns import as_table
+from emoexp.data.columns import column
 from emoexp.explain.config import ExplainConfig, plain_config
 from emoexp.explain.keywords import Keywords, save_keywords
 from emoexp.explain.linear_shap import rank_keywords
@@ -31,17 +32,13 @@ def fit_seed_surrogate(
     return fit_surrogate(column(seed, "text"), targets, labels, cfg.surrogate, cfg.min_df)
 
 
-def column(ds: datasets.Dataset, name: str) -> list[Any]:
-    return as_table(ds).column(name).to_pylist()
-
-
 def sample_class_texts(
     texts: list[str], targets: np.ndarray, per_class: int, seed: int
 ) -> list[list[str]]:
     rng = np.random.default_rng(seed)
     sampled = []
-    for column in range(targets.shape[1]):
-        members = np.flatnonzero(targets[:, column])
+    for class_index in range(targets.shape[1]):
+        members = np.flatnonzero(targets[:, class_index])
         chosen = rng.choice(members, size=min(per_class, members.size), replace=False)
         sampled.append([texts[i] for i in sorted(chosen)])
     return sampled
