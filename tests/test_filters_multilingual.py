@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import datasets
+import numpy as np
 import pytest
 import yaml
 from helpers.loopback_server import LoopbackServer
@@ -143,11 +144,10 @@ def test_correct_posts_survive_the_default_filters_in_every_language(
     shares, english_only = kept_share(default.report), kept_share(tfidf.report)
     record = {"default": shares, "tfidf": english_only, "why": default.report["rejected_by_reason"]}
     print("kept share per language:", json.dumps(record))
-    # goal: within 15 points of English; with 11 posts a language one post is 9 points, so
-    # the check allows two posts fewer than English
+    # goal: every language within 15 points of English (one post in 11 is 9 points)
     for language in LANGUAGES:
-        assert shares[language] >= shares["en"] - 2 / 11 - 1e-9, (language, shares)
-    assert sum(shares.values()) / len(shares) >= 0.5
+        assert shares[language] >= shares["en"] - 0.15, (language, shares)
+    assert min(shares.values()) >= 0.7, shares
     # the English TF-IDF judge keeps almost nothing outside English: the fault it replaces
     assert sum(english_only[code] for code in ("ar", "hi", "ja")) / 3 < 0.3
     scorer = {
@@ -155,3 +155,22 @@ def test_correct_posts_survive_the_default_filters_in_every_language(
     }
     assert scorer == {"encoder"}
     assert default.report["config"]["label_consistency"]["scorer"] == "encoder"
+
+
+def test_label_rank_is_the_share_of_labels_not_asked_for_that_score_lower() -> None:
+    from emoexp.filters.label_consistency import label_ranks
+
+    index = {"anger": 0, "fear": 1, "joy": 2, "sadness": 3, "love": 4}
+    fitted = np.array([True, True, True, True, False])
+    low = np.array([0.02, 0.05, 0.01, 0.03, 0.9])  # a row far from the seed's language
+    assert label_ranks(low, fitted, ["fear"], index) == {"fear": 1.0}
+    assert label_ranks(low, fitted, ["joy"], index) == {"joy": 0.0}
+    # the same order at another scale ranks the same: the threshold means the same everywhere
+    assert label_ranks(low * 10, fitted, ["anger"], index) == label_ranks(
+        low, fitted, ["anger"], index
+    )
+    # two asked labels are each compared with the two not asked for; unjudged labels are left out
+    assert label_ranks(low, fitted, ["anger", "fear", "love"], index) == {
+        "anger": 0.5,
+        "fear": 1.0,
+    }
