@@ -140,6 +140,7 @@ def test_correct_posts_survive_the_default_filters_in_every_language(
     default = apply_filters(FilterConfig(), generated.accepted, context)
     tfidf_cfg = FilterConfig()
     tfidf_cfg.label_consistency.scorer = "tfidf"
+    tfidf_cfg.label_consistency.score = "probability"
     tfidf = apply_filters(tfidf_cfg, generated.accepted, context)
     shares, english_only = kept_share(default.report), kept_share(tfidf.report)
     record = {"default": shares, "tfidf": english_only, "why": default.report["rejected_by_reason"]}
