@@ -23,6 +23,7 @@ from emoexp.data.sampling import sample_rows
 from emoexp.data.schema import Row, provenance_of, rows_to_dataset
 from emoexp.data.taxonomy import load_mapping, load_taxonomy
 from emoexp.filters import FilterContext, apply_filters
+from emoexp.filters.base import PASS
 from emoexp.filters.base import FilterContext as Context
 from emoexp.filters.config import FilterConfig, LeakageFilterConfig, RefusalFilterConfig
 from emoexp.filters.leakage import LeakageFilter
@@ -68,6 +69,37 @@ def rows(items: list[tuple[str, list[str], str]]) -> datasets.Dataset:
     )
 
 
+REFUSALS = [
+    ("Как языковая модель, я не могу написать такой текст.", "ru"),
+    ("Вот текст поста: я так рада сегодня!", "ru"),
+    ("Як мовна модель, я не можу написати цей текст.", "uk"),
+    ("بصفتي نموذج لغوي، لا أستطيع كتابة هذا المنشور.", "ar"),
+    ("إليك منشور عن الحزن: اليوم فقدت صديقي.", "ar"),
+    ("एक एआई के रूप में, मैं इसमें मदद नहीं कर सकता।", "hi"),
+    ("AIとして、そのような文章は書くことはできません。", "ja"),
+    ("以下は喜びを表す投稿です：やった！", "ja"),
+    ("作为一个人工智能，我无法写这样的帖子。", "zh"),
+    ("AI로서 그런 글은 작성할 수 없습니다.", "ko"),
+    ("Kama modeli ya lugha, siwezi kuandika chapisho hilo.", "sw"),
+    ("Als taalmodel kan ik je daar niet mee helpen.", "nl"),
+    ("Bir yapay zeka olarak bu metni yazamam.", "tr"),
+    ("Sebagai model bahasa, saya tidak bisa menulis itu.", "id"),
+]
+
+
+def test_refusals_are_caught_in_more_languages_and_hand_written_posts_pass() -> None:
+    refused = rows([(text, ["joy"], code) for text, code in REFUSALS])
+    verdicts = RefusalFilter(RefusalFilterConfig()).evaluate(refused, Context(taxonomy=EMO11))
+    assert [v.keep for v in verdicts] == [False] * len(REFUSALS), [
+        (text, v.reason) for (text, _), v in zip(REFUSALS, verdicts, strict=True)
+    ]
+    posts = rows(
+        [(text, [emotion], code) for code, by in POSTS.items() for emotion, text in by.items()]
+    )
+    verdicts = RefusalFilter(RefusalFilterConfig()).evaluate(posts, Context(taxonomy=EMO11))
+    assert all(v.keep and v.reason == PASS for v in verdicts)
+
+
 def test_rule_filters_record_the_languages_they_do_not_cover() -> None:
     ds = rows(
         [
@@ -82,8 +114,10 @@ def test_rule_filters_record_the_languages_they_do_not_cover() -> None:
     )
     refusal = RefusalFilter(RefusalFilterConfig()).evaluate(ds, Context(taxonomy=EMO11))
     assert [v.keep for v in refusal] == [False, False, False, False, True, True, True]
-    assert refusal[4].reason == "only_english_patterns:sw"
-    assert refusal[6].reason == "only_english_patterns:hi"
+    assert refusal[4].reason == refusal[6].reason == PASS
+    tamil = rows([("எனக்கு இன்று மிகவும் கோபமாக இருக்கிறது", ["anger"], "ta")])
+    verdict = RefusalFilter(RefusalFilterConfig()).evaluate(tamil, Context(taxonomy=EMO11))[0]
+    assert verdict.keep and verdict.reason == "only_english_patterns:ta"
     leakage = LeakageFilter(LeakageFilterConfig()).evaluate(ds, Context(taxonomy=EMO11))
     assert not leakage[5].keep and leakage[5].reason == "names_own_emotion"
     assert leakage[6].keep and leakage[6].reason == "not_applied:hi"
