@@ -70,6 +70,8 @@ def test_every_shipped_option_has_valid_values() -> None:
         ("llm.top_p=0", "llm.top_p", "(0, 1]"),
         ("llm.base_url=host:8000", "llm.base_url", "http(s) URL"),
         ("filter.length.min_chars=2000", "filter.length.min_chars", "filter.length.max_chars"),
+        ("filter.label_consistency.score=prob", "filter.label_consistency.score", "rank"),
+        ("gen.multilingual.plan=shared", "gen.multilingual.plan", "per_language, split"),
     ],
 )
 def test_a_bad_value_names_its_key_and_what_is_allowed(

@@ -28,6 +28,7 @@ SMOKE = {
     "filter_sensitivity_cpu": ["gen.samples_per_label=3"],
     "persona_ablation_cpu": ["gen.samples_per_label=1", "eval.analysis.judge_samples=5"],
     "multilingual_scale_cpu": [
+        "gen.samples_per_label=1",
         "trainer.max_epochs=1",
         "data.seed_size=4",
         "data.max_eval_rows=60",

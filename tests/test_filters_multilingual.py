@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import datasets
+import numpy as np
 import pytest
 import yaml
 from helpers.loopback_server import LoopbackServer
@@ -23,6 +24,7 @@ from emoexp.data.sampling import sample_rows
 from emoexp.data.schema import provenance_of
 from emoexp.data.taxonomy import load_mapping, load_taxonomy
 from emoexp.filters import FilterContext, apply_filters
+from emoexp.filters.base import PASS
 from emoexp.filters.base import FilterContext as Context
 from emoexp.filters.config import FilterConfig, LeakageFilterConfig, RefusalFilterConfig
 from emoexp.filters.leakage import LeakageFilter
@@ -54,6 +56,37 @@ def rows(items: list[tuple[str, list[str], str]]) -> datasets.Dataset:
     return labelled_rows(items, source="synthetic", provenance={"strategy": "test"})
 
 
+REFUSALS = [
+    ("Как языковая модель, я не могу написать такой текст.", "ru"),
+    ("Вот текст поста: я так рада сегодня!", "ru"),
+    ("Як мовна модель, я не можу написати цей текст.", "uk"),
+    ("بصفتي نموذج لغوي، لا أستطيع كتابة هذا المنشور.", "ar"),
+    ("إليك منشور عن الحزن: اليوم فقدت صديقي.", "ar"),
+    ("एक एआई के रूप में, मैं इसमें मदद नहीं कर सकता।", "hi"),
+    ("AIとして、そのような文章は書くことはできません。", "ja"),
+    ("以下は喜びを表す投稿です：やった！", "ja"),
+    ("作为一个人工智能，我无法写这样的帖子。", "zh"),
+    ("AI로서 그런 글은 작성할 수 없습니다.", "ko"),
+    ("Kama modeli ya lugha, siwezi kuandika chapisho hilo.", "sw"),
+    ("Als taalmodel kan ik je daar niet mee helpen.", "nl"),
+    ("Bir yapay zeka olarak bu metni yazamam.", "tr"),
+    ("Sebagai model bahasa, saya tidak bisa menulis itu.", "id"),
+]
+
+
+def test_refusals_are_caught_in_more_languages_and_hand_written_posts_pass() -> None:
+    refused = rows([(text, ["joy"], code) for text, code in REFUSALS])
+    verdicts = RefusalFilter(RefusalFilterConfig()).evaluate(refused, Context(taxonomy=EMO11))
+    assert [v.keep for v in verdicts] == [False] * len(REFUSALS), [
+        (text, v.reason) for (text, _), v in zip(REFUSALS, verdicts, strict=True)
+    ]
+    posts = rows(
+        [(text, [emotion], code) for code, by in POSTS.items() for emotion, text in by.items()]
+    )
+    verdicts = RefusalFilter(RefusalFilterConfig()).evaluate(posts, Context(taxonomy=EMO11))
+    assert all(v.keep and v.reason == PASS for v in verdicts)
+
+
 def test_rule_filters_record_the_languages_they_do_not_cover() -> None:
     ds = rows(
         [
@@ -68,8 +101,10 @@ def test_rule_filters_record_the_languages_they_do_not_cover() -> None:
     )
     refusal = RefusalFilter(RefusalFilterConfig()).evaluate(ds, Context(taxonomy=EMO11))
     assert [v.keep for v in refusal] == [False, False, False, False, True, True, True]
-    assert refusal[4].reason == "only_english_patterns:sw"
-    assert refusal[6].reason == "only_english_patterns:hi"
+    assert refusal[4].reason == refusal[6].reason == PASS
+    tamil = rows([("எனக்கு இன்று மிகவும் கோபமாக இருக்கிறது", ["anger"], "ta")])
+    verdict = RefusalFilter(RefusalFilterConfig()).evaluate(tamil, Context(taxonomy=EMO11))[0]
+    assert verdict.keep and verdict.reason == "only_english_patterns:ta"
     leakage = LeakageFilter(LeakageFilterConfig()).evaluate(ds, Context(taxonomy=EMO11))
     assert not leakage[5].keep and leakage[5].reason == "names_own_emotion"
     assert leakage[6].keep and leakage[6].reason == "not_applied:hi"
@@ -126,15 +161,15 @@ def test_correct_posts_survive_the_default_filters_in_every_language(
     default = apply_filters(FilterConfig(), generated.accepted, context)
     tfidf_cfg = FilterConfig()
     tfidf_cfg.label_consistency.scorer = "tfidf"
+    tfidf_cfg.label_consistency.score = "probability"
     tfidf = apply_filters(tfidf_cfg, generated.accepted, context)
     shares, english_only = kept_share(default.report), kept_share(tfidf.report)
     record = {"default": shares, "tfidf": english_only, "why": default.report["rejected_by_reason"]}
     print("kept share per language:", json.dumps(record))
-    # goal: within 15 points of English; with 11 posts a language one post is 9 points, so
-    # the check allows two posts fewer than English
+    # goal: every language within 15 points of English (one post in 11 is 9 points)
     for language in LANGUAGES:
-        assert shares[language] >= shares["en"] - 2 / 11 - 1e-9, (language, shares)
-    assert sum(shares.values()) / len(shares) >= 0.5
+        assert shares[language] >= shares["en"] - 0.15, (language, shares)
+    assert min(shares.values()) >= 0.7, shares
     # the English TF-IDF judge keeps almost nothing outside English: the fault it replaces
     assert sum(english_only[code] for code in ("ar", "hi", "ja")) / 3 < 0.3
     scorer = {
@@ -142,3 +177,22 @@ def test_correct_posts_survive_the_default_filters_in_every_language(
     }
     assert scorer == {"encoder"}
     assert default.report["config"]["label_consistency"]["scorer"] == "encoder"
+
+
+def test_label_rank_is_the_share_of_labels_not_asked_for_that_score_lower() -> None:
+    from emoexp.filters.label_consistency import label_ranks
+
+    index = {"anger": 0, "fear": 1, "joy": 2, "sadness": 3, "love": 4}
+    fitted = np.array([True, True, True, True, False])
+    low = np.array([0.02, 0.05, 0.01, 0.03, 0.9])  # a row far from the seed's language
+    assert label_ranks(low, fitted, ["fear"], index) == {"fear": 1.0}
+    assert label_ranks(low, fitted, ["joy"], index) == {"joy": 0.0}
+    # the same order at another scale ranks the same: the threshold means the same everywhere
+    assert label_ranks(low * 10, fitted, ["anger"], index) == label_ranks(
+        low, fitted, ["anger"], index
+    )
+    # two asked labels are each compared with the two not asked for; unjudged labels are left out
+    assert label_ranks(low, fitted, ["anger", "fear", "love"], index) == {
+        "anger": 0.5,
+        "fear": 1.0,
+    }

@@ -579,6 +579,29 @@ def test_multilingual_rows_carry_language_and_one_to_three_labels(tmp_path: Path
         assert provenance_of(record)["template"] == "multilingual.v2"
 
 
+def test_multilingual_split_plan_shares_one_plan_among_the_languages(tmp_path: Path) -> None:
+    """`plan=split`: a language set costs as many requests as English alone, so arms of
+    different sizes compare at one generation budget."""
+    cfg = GenConfig(
+        strategy="multilingual",
+        samples_per_label=4,
+        multilingual=MultilingualConfig(languages=["en", "de", "sw", "hi"], plan="split"),
+    )
+    out = run(cfg, fake(), tmp_path)
+    assert len(out.accepted) == 44
+    assert Counter(out.accepted["language"]) == {"en": 11, "de": 11, "sw": 11, "hi": 11}
+    for language in ("en", "de", "sw", "hi"):
+        rows = [r for r in out.accepted if r["language"] == language]
+        assert {r["labels"][0] for r in rows} == set(TAXONOMY.labels)
+    with pytest.raises(ValueError, match=r"gen\.multilingual\.plan"):
+        bad = GenConfig(
+            strategy="multilingual",
+            samples_per_label=1,
+            multilingual=MultilingualConfig(languages=["de"], plan="halves"),
+        )
+        run(bad, fake(), tmp_path / "bad")
+
+
 def test_multilingual_json_checks_the_stated_language(tmp_path: Path) -> None:
     def reply(request: ChatRequest, seed: int) -> str:
         return json.dumps({"text": "Nimefurahi sana leo", "emotions": ["joy"], "language": "sw"})

@@ -181,6 +181,7 @@ RULES: tuple[Rule, ...] = (
     Rule("gen.conversation.turns_min", positive()),
     Rule("gen.conversation.turns_max", positive()),
     Rule("gen.conversation.context_turns", at_least(0)),
+    Rule("gen.multilingual.plan", one_of("per_language", "split")),
     # llm
     Rule("llm.backend", one_of(*LLM_BACKENDS)),
     Rule("llm.base_url", url_or_urls),
@@ -222,6 +223,7 @@ RULES: tuple[Rule, ...] = (
     Rule("filter.dedup.num_perm", positive()),
     Rule("filter.dedup.ngram", positive()),
     Rule("filter.judge.min_score", in_range(1.0, 5.0)),
+    Rule("filter.label_consistency.score", one_of("rank", "probability")),
     Rule("filter.label_consistency.surrogate.stop_words", one_of("english", "none")),
     Rule("filter.label_consistency.surrogate.class_weight", one_of("balanced", None)),
     # eval

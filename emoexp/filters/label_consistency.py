@@ -10,6 +10,13 @@ across frequent and rare classes:
   prompted the rows (a judge sharing the prompter's features would pass its own keywords).
 - "tfidf": the explain stage's TF-IDF surrogate; fast, but it knows only the seed set's
   words, so rows in another language score near zero.
+
+What the threshold is compared with (`score`): by default the rank of each intended label
+within its row, as the share of the labels not asked for that score below it. The per-label
+probabilities themselves are not comparable across languages: a row far from the seed's
+language gets lower probabilities for every label, most for labels with few seed examples,
+so one probability threshold rejected correct Arabic and Hindi posts that ranked their label
+near the top. A rank within the row is unchanged by any shift common to the row's labels.
 """
 
 from __future__ import annotations
@@ -27,6 +34,7 @@ from emoexp.filters.base import PASS, FilterContext, Measurement, TwoStepFilter,
 from emoexp.filters.config import LabelConsistencyFilterConfig
 
 SCORERS = ("encoder", "tfidf")
+SCORES = ("rank", "probability")
 # the seed sample of the encoder scorer is drawn with this seed
 SAMPLE_SEED = 0
 
@@ -89,6 +97,29 @@ class EncoderScorer:
         return out
 
 
+def label_ranks(
+    probabilities: np.ndarray,
+    fitted: np.ndarray,
+    intended: Sequence[str],
+    index: dict[str, int],
+) -> dict[str, float]:
+    """For each judged intended label, the share of the judged labels not asked for whose
+    probability is lower (ties count half); 1.0 when none are left to compare with."""
+    asked = {index[label] for label in intended if label in index}
+    others = np.array([i for i in np.flatnonzero(fitted) if i not in asked], dtype=int)
+    ranks = {}
+    for label in intended:
+        if label not in index or not fitted[index[label]]:
+            continue
+        if len(others) == 0:
+            ranks[label] = 1.0
+            continue
+        own, rest = probabilities[index[label]], probabilities[others]
+        below = float((rest < own).sum()) + 0.5 * float((rest == own).sum())
+        ranks[label] = round(below / len(others), 4)
+    return ranks
+
+
 class LabelConsistencyFilter(TwoStepFilter):
     name = "label_consistency"
 
@@ -107,9 +138,11 @@ class LabelConsistencyFilter(TwoStepFilter):
                 "c": self.cfg.encoder_c,
                 "min_language_rows": self.cfg.min_language_rows,
                 "sample_seed": SAMPLE_SEED,
+                "score": self.cfg.score,
             }
         return {
             "scorer": "tfidf",
+            "score": self.cfg.score,
             "min_df": self.cfg.min_df,
             "surrogate": plain_config(self.cfg.surrogate),
         }
@@ -118,6 +151,10 @@ class LabelConsistencyFilter(TwoStepFilter):
         if self.cfg.scorer not in SCORERS:
             raise ValueError(
                 f"filter.label_consistency.scorer={self.cfg.scorer!r}; options: {SCORERS}"
+            )
+        if self.cfg.score not in SCORES:
+            raise ValueError(
+                f"filter.label_consistency.score={self.cfg.score!r}; options: {SCORES}"
             )
         if self.cfg.scorer == "tfidf":
             return fit_surrogate(
@@ -150,9 +187,14 @@ class LabelConsistencyFilter(TwoStepFilter):
         else:
             probabilities = surrogate.predict_proba(texts)
         index = {label: i for i, label in enumerate(labels)}
+        fitted = np.asarray(surrogate.fitted, dtype=bool)
         measurements = []
         for row, intended in enumerate(column(ds, "labels")):
-            detail: dict[str, Any] = {"probabilities": {}, "scorer": self.cfg.scorer}
+            detail: dict[str, Any] = {
+                "probabilities": {},
+                "scorer": self.cfg.scorer,
+                "score": self.cfg.score,
+            }
             unknown = [label for label in intended if label not in index]
             unscorable = [
                 name for name in intended if name in index and not surrogate.fitted[index[name]]
@@ -166,7 +208,11 @@ class LabelConsistencyFilter(TwoStepFilter):
                 detail["unknown_labels"] = unknown
             if unscorable:
                 detail["unscorable_labels"] = unscorable
-            scored = detail["probabilities"].values()
+            if self.cfg.score == "rank" and detail["probabilities"]:
+                detail["ranks"] = label_ranks(probabilities[row], fitted, intended, index)
+                scored = detail["ranks"].values()
+            else:
+                scored = detail["probabilities"].values()
             measurements.append(Measurement(score=min(scored) if scored else None, detail=detail))
         return measurements
 

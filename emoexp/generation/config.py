@@ -146,9 +146,12 @@ class MultilingualConfig:
     # pools of situations, topics, registers, names and emotion names sampled per request
     # (same YAML layout as emoexp/generation/cultural_pools.yaml); empty = the built-in one
     pools_file: str = ""
-    # ISO 639-1 codes from the language table (emoexp/generation/languages.yaml);
-    # each language gets the full per-label plan
+    # ISO 639-1 codes from the language table (emoexp/generation/languages.yaml)
     languages: list[str] = field(default_factory=lambda: ["en", "de", "es", "hi", "sw"])
+    # "per_language": each language gets the full per-label plan (K languages, K times the
+    # requests); "split": one plan, its samples dealt to the languages in turn, so every
+    # language set costs the same and each language still gets every emotion
+    plan: str = "per_language"
     # another language table (same YAML layout); empty = the built-in one
     languages_file: str = ""
 
