@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from helpers.configs import compose_config
+from omegaconf import OmegaConf
 
 from emoexp.config.schema import register_configs
 from emoexp.paths import CONF_DIR, PROJECT_DIR
@@ -22,11 +23,21 @@ CPU_EXPERIMENTS = sorted(p.stem for p in (CONF_DIR / "experiment").glob("*_cpu.y
 # (comma-separated). By default every protocol runs at smoke size: every arm and stage end to
 # end on a few generated rows, which keeps the slow suite well within CI's time.
 WHOLE = {name for name in os.environ.get("EMOEXP_WHOLE_EXPERIMENTS", "").split(",") if name}
+# One training epoch at smoke size: every stage still runs and is checked end to end, and
+# the several passes the whole size needs to move past label frequencies are what cost CI.
 SMOKE = {
-    "shap_vs_naive_cpu": ["gen.samples_per_label=3", "explain.partition.texts_per_class=2"],
-    "erc_supplement_cpu": ["gen.samples_per_label=2"],
-    "filter_sensitivity_cpu": ["gen.samples_per_label=3"],
-    "persona_ablation_cpu": ["gen.samples_per_label=1", "eval.analysis.judge_samples=5"],
+    "shap_vs_naive_cpu": [
+        "gen.samples_per_label=3",
+        "explain.partition.texts_per_class=2",
+        "trainer.max_epochs=1",
+    ],
+    "erc_supplement_cpu": ["gen.samples_per_label=2", "trainer.max_epochs=1"],
+    "filter_sensitivity_cpu": ["gen.samples_per_label=3", "trainer.max_epochs=1"],
+    "persona_ablation_cpu": [
+        "gen.samples_per_label=1",
+        "eval.analysis.judge_samples=5",
+        "trainer.max_epochs=1",
+    ],
     "multilingual_scale_cpu": [
         "gen.samples_per_label=1",
         "trainer.max_epochs=1",
@@ -122,6 +133,17 @@ def kept_rows_per_job(sweep: Path) -> dict[str, int]:
         if "filter" in metrics:
             kept[path.parent.name] = int(metrics["filter"]["kept_rows"])
     return kept
+
+
+def test_filter_sensitivity_filters_the_naive_generation_of_shap_vs_naive() -> None:
+    """One generation for both CPU protocols: the second finds it in the cache."""
+    shap = compose_config(["experiment=shap_vs_naive_cpu", "arm=naive"], with_hydra=True)
+    sensitivity = compose_config(["experiment=filter_sensitivity_cpu"], with_hydra=True)
+    assert str(shap.hydra.sweeper.params.seed) == str(sensitivity.hydra.sweeper.params.seed)
+    nodes = ["data", "gen", "llm", "taxonomy"]
+    assert OmegaConf.to_container(OmegaConf.masked_copy(shap, nodes)) == OmegaConf.to_container(
+        OmegaConf.masked_copy(sensitivity, nodes)
+    )
 
 
 def test_whole_and_smoke_sizes_name_real_experiments() -> None:

@@ -225,3 +225,28 @@ def test_wandb_source_without_credentials_fails_clearly(tmp_path: Path) -> None:
     assert done.returncode == 2
     assert "could not read W&B runs of 'lab/emoexp:g1'" in done.stderr
     assert "wandb login" in done.stderr
+
+
+def test_every_arm_shows_its_kept_rows_and_the_shap_report_names_its_models(
+    sweep: Path, tmp_path: Path
+) -> None:
+    for number, config_path in enumerate(sorted(sweep.glob("*/config.yaml"))):
+        config = yaml.safe_load(config_path.read_text())
+        config["report"] = {"question": "shap_vs_naive"}
+        config["explain"] = {"method": "partition"}
+        config["filter"] = {"label_consistency": {"scorer": "encoder"}}
+        config_path.write_text(yaml.safe_dump(config))
+        metrics_path = config_path.parent / "metrics.json"
+        if metrics_path.is_file() and number < 10:  # the naive jobs: no keywords explained
+            continue
+        if metrics_path.is_file():
+            metrics = json.loads(metrics_path.read_text())
+            metrics["explain"] = {"surrogate_agreement": {"mean_jaccard": 0.25}}
+            metrics_path.write_text(json.dumps(metrics))
+    text = build_report(sweep, out_dir=tmp_path / "arms").read_text()
+    jobs = text.split("## Jobs")[1].split("##")[0]
+    header = next(line for line in jobs.splitlines() if line.startswith("| job"))
+    assert "filter.kept_rows" in header
+    assert "| 100 |" in jobs and "| 104 |" in jobs
+    assert "Keywords: partition" in text and "label consistency judged by: encoder" in text
+    assert "mean Jaccard 0.25" in text

@@ -91,11 +91,11 @@ class LabelConsistencyFilterConfig:
     # surrogate (English words only: other languages score near zero)
     scorer: str = "encoder"
     # what `filter.label_consistency.threshold` is compared with: "rank" = for each intended
-    # label, the share of the labels not asked for that the scorer ranks below it (1.0: it outranks them
-    # all); "probability" = the scorer's probability of the label. Per-label probabilities
-    # shift with each language's distance from the seed's language and with each label's seed
-    # count, so one probability threshold keeps fewer correct rows outside English; a rank
-    # within the row compares like with like in every language
+    # label, the share of the labels not asked for that the scorer ranks below it (1.0: it
+    # outranks them all); "probability" = the scorer's probability of the label. Per-label
+    # probabilities shift with each language's distance from the seed's language and with each
+    # label's seed count, so one probability threshold keeps fewer correct rows outside
+    # English; a rank within the row compares like with like in every language
     score: str = "rank"
     # seed rows the encoder scorer is fitted on (a random sample above this; null: all)
     max_seed_rows: int | None = 1000

@@ -429,11 +429,35 @@ def _arm_factor(ctx: ReportContext) -> str:
     return "arm" if "arm" in swept_keys(ctx.frame) else "gen"
 
 
+def keyword_provenance(ctx: ReportContext) -> Block:
+    """Which model the SHAP keywords explain, which one judged label consistency, and how far
+    the fast surrogate's keywords agree with the explained classifier's: a judge sharing the
+    prompter's model would pass its own keywords."""
+    usable = ctx.usable()
+    first = ctx.job_dir(str(usable["job"].iloc[0])) if not usable.empty else None
+    method = _config_value(first, "explain.method") if first else ""
+    scorer = _config_value(first, "filter.label_consistency.scorer") if first else ""
+    agreement = "explain.surrogate_agreement.mean_jaccard"
+    text = (
+        f"Keywords: {method or 'unknown'} SHAP explainer; label consistency judged by: "
+        f"{scorer or 'unknown'} scorer (encoder: E5 sentence embeddings with a logistic "
+        "regression per label fitted on the seed rows, a model other than the one explained; "
+        "tfidf: the TF-IDF surrogate itself)."
+    )
+    if agreement in usable and usable[agreement].notna().any():
+        text += (
+            " Keywords of the TF-IDF surrogate against the explained classifier's: mean "
+            f"Jaccard {usable[agreement].mean():.3g} over the classes."
+        )
+    return Block("p", text)
+
+
 def section_shap_vs_naive(ctx: ReportContext) -> list[Block]:
     factor, size = _arm_factor(ctx), "data.seed_size"
     within = [size] if size in swept_keys(ctx.frame) else []
     blocks = [
         Block("h2", "Does SHAP-guided generation beat naive generation, at which seed sizes?"),
+        keyword_provenance(ctx),
         *summary_block(ctx, ctx.metric, [factor, *within]),
         *kept_rows_warnings(ctx, factor),
         Block("h3", f"Paired tests over seeds, one per seed size ({ctx.metric})"),

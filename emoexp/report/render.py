@@ -26,7 +26,9 @@ from emoexp.report.collect import (
 )
 from emoexp.report.config import ReportConfig
 from emoexp.report.questions import (
+    KEPT_COLUMN,
     SECTIONS,
+    TRAIN_ROWS_COLUMN,
     Block,
     ReportContext,
     finish_tests,
@@ -261,7 +263,9 @@ def report_blocks(ctx: ReportContext) -> list[Block]:
     shown = [*factors, SEED_KEY] if SEED_KEY in frame and SEED_KEY not in factors else factors
     if not shown:
         shown = override_keys(frame)
-    job_table = frame[["job", "status", *shown, *metrics[:4], "duration_s"]]
+    # what each job's figures rest on: the synthetic rows it kept and the rows it trained on
+    sizes = [c for c in (KEPT_COLUMN, TRAIN_ROWS_COLUMN) if c in frame and c not in metrics[:4]]
+    job_table = frame[["job", "status", *shown, *metrics[:4], *sizes, "duration_s"]]
     blocks += [Block("h2", "Jobs"), Block("table", job_table)]
 
     failed = frame[frame["status"] == "failed"]
