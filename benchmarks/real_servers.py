@@ -26,9 +26,10 @@ from pathlib import Path
 from typing import Any
 
 from hydra import compose, initialize_config_dir
+from omegaconf import OmegaConf
 
 from emoexp.cache.artifacts import ArtifactStore
-from emoexp.config.schema import register_configs
+from emoexp.config.schema import Config, register_configs
 from emoexp.data.taxonomy import load_taxonomy
 from emoexp.pipeline import _explain
 from emoexp.stages.filter import filter_stage
@@ -73,7 +74,10 @@ def run_one(
         overrides.append(f"gen.multilingual.languages=[{args.languages}]")
     register_configs()
     with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
-        cfg = compose(config_name="config", overrides=overrides)
+        composed = compose(config_name="config", overrides=overrides)
+    # typed, as pipeline.run hands the stages their settings (output_dir needs Hydra's runtime)
+    composed.paths.output_dir = str(job_dir)
+    cfg: Config = OmegaConf.to_object(composed)  # type: ignore[assignment]
     store = ArtifactStore(cfg.paths.cache_dir)
     taxonomy = load_taxonomy(cfg.taxonomy)
     seed = seed_stage(cfg.data, taxonomy, cfg.paths.data_dir, cfg.seed, store)

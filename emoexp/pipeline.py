@@ -19,6 +19,7 @@ from omegaconf import DictConfig, OmegaConf
 from emoexp.analysis.compare import analyze
 from emoexp.analysis.judge import judge_backend_config
 from emoexp.cache.artifacts import ArtifactStore
+from emoexp.config.schema import Config
 from emoexp.data.sampling import matched_real_rows
 from emoexp.data.taxonomy import Taxonomy, load_taxonomy
 from emoexp.evaluation.predictions import save_predictions
@@ -114,17 +115,19 @@ def run(
     try:
         # bad values, or a checkpoint or corpus this machine cannot load, fail before any stage
         check_job(cfg)
+        # the one conversion: every stage below gets typed dataclasses, not Hydra nodes
+        typed: Config = OmegaConf.to_object(cfg)  # type: ignore[assignment]
     except Exception as error:
         record.failed(error)
         raise
     loggers = build_loggers(
-        cfg.logger, job_dir, run_config(resolved, overrides or []), tags or [],
-        run_name=job_dir.name, group=run_group(cfg.logger, cfg.task_name, job_dir),
-        job_type=run_job_type(cfg.logger, cfg.gen.strategy),
+        typed.logger, job_dir, run_config(resolved, overrides or []), tags or [],
+        run_name=job_dir.name, group=run_group(typed.logger, typed.task_name, job_dir),
+        job_type=run_job_type(typed.logger, typed.gen.strategy),
     )  # fmt: skip
     failure: BaseException | None = None
     try:
-        metrics = _run_stages(cfg, job_dir, loggers)
+        metrics = _run_stages(typed, job_dir, loggers)
     except BaseException as error:
         failure = error
         record.failed(error)
@@ -151,7 +154,7 @@ def completed_metrics(job_dir: Path, resolved: dict[str, Any]) -> dict[str, Any]
     return dict(json.loads(metrics_path.read_text()))
 
 
-def _run_stages(cfg: DictConfig, job_dir: Path, loggers: list) -> dict[str, Any]:
+def _run_stages(cfg: Config, job_dir: Path, loggers: list) -> dict[str, Any]:
     store = ArtifactStore(cfg.paths.cache_dir)
     taxonomy = load_taxonomy(cfg.taxonomy)
     metrics: dict[str, Any] = {}
@@ -251,7 +254,7 @@ def _run_stages(cfg: DictConfig, job_dir: Path, loggers: list) -> dict[str, Any]
 
 
 def _explain(
-    cfg: DictConfig, seed: SeedData, taxonomy: Taxonomy, store: ArtifactStore, job_dir: Path
+    cfg: Config, seed: SeedData, taxonomy: Taxonomy, store: ArtifactStore, job_dir: Path
 ) -> Explained:
     """SHAP keywords of the seed set: of the surrogate, or of a transformer fine-tuned on the
     seed set first (the same artifact a `gen=none` job with these settings trains)."""
@@ -311,7 +314,7 @@ def _save_predictions(
 
 
 def _evaluate(
-    cfg: DictConfig, classifier: Classifier, seed: SeedData, taxonomy: Taxonomy, job_dir: Path
+    cfg: Config, classifier: Classifier, seed: SeedData, taxonomy: Taxonomy, job_dir: Path
 ) -> dict[str, Any]:
     """In-domain test metrics (thresholds tuned on validation) and zero-shot sets."""
     labels = list(taxonomy.labels)
@@ -343,7 +346,7 @@ def _evaluate(
     return out
 
 
-def _training_languages(cfg: DictConfig) -> set[str]:
+def _training_languages(cfg: Config) -> set[str]:
     """The real data's language, plus the generated languages when synthetic rows train."""
     languages = {str(cfg.data.language)}
     if cfg.regime != "real" and cfg.gen.strategy == "multilingual":

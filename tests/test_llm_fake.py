@@ -10,7 +10,7 @@ from helpers.configs import compose_config
 from emoexp.llm.cache import ResponseCache
 from emoexp.llm.config import LLMConfig
 from emoexp.llm.engine import OpenAICompatibleBackend
-from emoexp.llm.factory import as_llm_config, build_backend
+from emoexp.llm.factory import build_backend
 from emoexp.llm.fake import FakeBackend
 from emoexp.llm.local import LocalBackend
 from emoexp.llm.types import ChatRequest
@@ -89,5 +89,6 @@ def test_unknown_backend_and_keys_are_named(tmp_path: Path) -> None:
         build_backend(LLMConfig(backend="gpt"), tmp_path / "c.sqlite")
     with pytest.raises(ValueError, match="packaged local model"):
         build_backend(LLMConfig(backend="openai", base_url=["http://h/v1"]), tmp_path / "c.sqlite")
-    with pytest.raises(ValueError, match="temprature"):
-        as_llm_config({"backend": "fake", "temprature": 0.1})
+    # a mistyped key fails where the config is composed, naming it
+    with pytest.raises(Exception, match="temprature"):
+        compose_config(["llm=fake", "llm.temprature=0.1"])
