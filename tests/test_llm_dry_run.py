@@ -228,8 +228,8 @@ def seed_rows() -> list[Row]:
 @pytest.mark.parametrize(
     ("strategy", "structured", "templates"),
     [
-        ("persona", False, {"persona_background.v1", "persona_situation.v1", "persona_text.v1"}),
-        ("conversation", True, {"conversation_dialogue.v1"}),
+        ("persona", False, {"persona_background.v1", "persona_situation.v1", "persona_text.v2"}),
+        ("conversation", True, {"conversation_dialogue.v2"}),
         ("conversation", False, {"conversation_turn.v1"}),
     ],
 )

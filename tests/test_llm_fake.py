@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -45,8 +46,11 @@ def test_fake_canned_replies_and_refusals() -> None:
 
 def test_fake_structured_replies_are_json() -> None:
     cfg = LLMConfig(backend="fake", model="fake-echo", structured=True, progress=False)
-    [result] = FakeBackend(cfg).generate(REQUESTS[:1])
+    asks_json = replace(REQUESTS[0], metadata={"structured": True})
+    [result, plain] = FakeBackend(cfg).generate([asks_json, REQUESTS[0]])
     assert '"emotions": ["joy"]' in (result.text or "")
+    # a request for plain text stays plain under a structured config
+    assert "emotions" not in (plain.text or "")
 
 
 def compose_llm(option: str, *overrides: str):

@@ -41,6 +41,7 @@ def judge_requests(texts: Sequence[str]) -> list[ChatRequest]:
         ChatRequest(
             messages=(("system", SYSTEM_PROMPT), ("user", USER_PROMPT.format(text=text))),
             template=JUDGE_TEMPLATE,
+            kind="judge",
         )
         for text in texts
     ]

@@ -43,7 +43,9 @@ def parse_score(reply: str | None) -> float | None:
 
 def judge_request(text: str, labels: Sequence[str], language: str, template: str) -> ChatRequest:
     prompt = USER_PROMPT.format(labels=", ".join(labels), language=language or "en", text=text)
-    return ChatRequest(messages=(("system", SYSTEM_PROMPT), ("user", prompt)), template=template)
+    return ChatRequest(
+        messages=(("system", SYSTEM_PROMPT), ("user", prompt)), template=template, kind="judge"
+    )
 
 
 class JudgeFilter(TwoStepFilter):

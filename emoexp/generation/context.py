@@ -3,6 +3,7 @@ reply readers for the chosen mode, and the rows accepted and rejected samples be
 
 from __future__ import annotations
 
+import json
 import random
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
@@ -100,6 +101,9 @@ class GenerationContext:
         """Placeholders most templates share."""
         return {
             "emotions": emotion_phrase(tuple(labels)),
+            # the asked-for emotions as JSON strings: the example value of a JSON reply's
+            # "emotions" field ("joy", "love")
+            "emotions_json": ", ".join(json.dumps(label) for label in labels),
             "label_list": ", ".join(self.taxonomy.labels),
             "language_instruction": language_instruction(language.name),
             "language_name": language.name,
