@@ -215,6 +215,28 @@ def test_json_mode_takes_labels_from_the_reply(tmp_path: Path) -> None:
     assert '"emotions"' in last_user(backend.requests[0])
 
 
+def test_json_schemas_bound_every_list_so_a_constrained_decoder_cannot_loop(
+    tmp_path: Path,
+) -> None:
+    """vLLM's schema-guided SmolLM2 repeated "love" in an unbounded emotions array until the
+    token limit: every array the schema allows is bounded."""
+    backend = fake(lambda request, seed: '{"text": "So glad.", "emotions": ["joy"]}')
+    run(GenConfig(strategy="naive", samples_per_label=1), backend, tmp_path, structured=True)
+    emotions = backend.requests[0].json_schema["properties"]["emotions"]  # type: ignore[index]
+    assert 1 <= emotions["maxItems"] <= 3
+
+    dialogues = fake(lambda request, seed: "[]")
+    cfg = GenConfig(strategy="conversation", samples_per_label=1, max_reasks=0)
+    run(cfg, dialogues, tmp_path / "conversation", structured=True)
+    assert dialogues.requests
+    for request in dialogues.requests:
+        schema = request.json_schema or {}
+        # exactly the planned turns ("1. Ana (joy)" lines), by the planned speakers
+        planned = re.findall(r"^\d+\. (\S+) \(", last_user(request), re.MULTILINE)
+        assert schema["minItems"] == schema["maxItems"] == len(planned) >= 2
+        assert set(schema["items"]["properties"]["speaker"]["enum"]) == set(planned)
+
+
 def test_malformed_json_is_reasked_then_accepted(tmp_path: Path) -> None:
     def reply(request: ChatRequest, seed: int) -> str:
         if request.metadata.get("attempt", 0) < 1:

@@ -30,6 +30,8 @@ from emoexp.llm.types import ChatRequest, LLMBackend
 SEED_STRIDE = 100_000
 # longest text a JSON post may carry (one to three sentences, with room to spare)
 POST_MAX_CHARS = 320
+# most emotions a JSON post may state (more when more were asked for)
+MAX_STATED_EMOTIONS = 3
 
 
 class TaxonomyLike(Protocol):
@@ -121,6 +123,8 @@ class GenerationContext:
                 "type": "array",
                 "items": {"type": "string", "enum": list(self.taxonomy.labels)},
                 "minItems": 1,
+                # bounded: a guided decoder let SmolLM2 repeat one label to the token limit
+                "maxItems": max(MAX_STATED_EMOTIONS, self.cfg.max_labels_per_sample),
             },
         }
         if with_language:
