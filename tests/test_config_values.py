@@ -13,7 +13,7 @@ import pytest
 from helpers.configs import compose_config
 from helpers.loopback_server import LoopbackServer
 from hydra import compose, initialize_config_dir
-from omegaconf import DictConfig
+from omegaconf import DictConfig, OmegaConf
 
 from emoexp.config.schema import register_configs
 from emoexp.config.values import ConfigValueError, check_values, value_problems
@@ -147,7 +147,7 @@ def test_a_single_base_url_reaches_the_server(
         cfg = compose_with(
             ["llm=compatible", f"llm.base_url={server.base_url}", "llm.progress=false"]
         )
-        backend = build_backend(cfg.llm, tmp_path / "responses.sqlite")
+        backend = build_backend(OmegaConf.to_object(cfg.llm), tmp_path / "responses.sqlite")
         [answer] = backend.generate([ChatRequest(messages=(("user", "hello"),))])
         assert server.stats.requests == 1
     assert answer.ok, answer.error

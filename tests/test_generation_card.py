@@ -9,7 +9,7 @@ import yaml
 from helpers.configs import compose_config
 from omegaconf import OmegaConf
 
-from emoexp.generation import GenConfig, as_gen_config, dataset_card
+from emoexp.generation import GenConfig, dataset_card
 from emoexp.generation.config import MultilingualConfig
 from emoexp.generation.prompts import load_template
 
@@ -65,7 +65,8 @@ def test_card_of_multilingual_lists_languages_and_accepts_hydra_nodes() -> None:
 @pytest.mark.parametrize("path", sorted(GEN_DIR.glob("*.yaml")), ids=lambda p: p.stem)
 def test_every_gen_option_is_a_valid_typed_config(path: Path) -> None:
     # composed as the command line would, so options built on another (defaults lists) count
-    cfg = as_gen_config(compose_config([f"gen={path.stem}"]).gen)
+    cfg = OmegaConf.to_object(compose_config([f"gen={path.stem}"]).gen)
+    assert isinstance(cfg, GenConfig)
     assert cfg.strategy == path.stem.removesuffix("_natural")
     for name in ("naive", "shap", "multilingual"):
         load_template(getattr(cfg, name).template)
@@ -92,6 +93,6 @@ def test_all_six_strategies_have_an_option() -> None:
 
 def test_mistyped_gen_key_fails_with_its_name() -> None:
     with pytest.raises(Exception, match="max_reask"):
-        as_gen_config({"strategy": "naive", "max_reask": 3})
+        compose_config(["gen=naive", "gen.max_reask=3"])
     with pytest.raises(Exception, match="samples_per_label"):
-        as_gen_config({"strategy": "naive", "samples_per_label": "many"})
+        compose_config(["gen=naive", "gen.samples_per_label=many"])

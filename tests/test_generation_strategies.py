@@ -119,26 +119,26 @@ def test_naive_rows_labels_provenance_and_files(tmp_path: Path) -> None:
         assert record["split"] == "train" and record["taxonomy"] == "emo11"
         assert record["multi_hot"] == TAXONOMY.multi_hot(record["labels"])
         # the chat wrapping is gone, the labels are the ones asked for
-        assert record["text"].startswith("[naive.v1] take")
+        assert record["text"].startswith("[naive.v2] take")
         assert provenance["requested_labels"] == record["labels"]
-        assert provenance["template"] == "naive.v1"
+        assert provenance["template"] == "naive.v2"
         assert provenance["model"] == "fake-echo" and provenance["backend"] == backend.name
         assert provenance["seed"] == 3 and provenance["language"] == "en"
         assert provenance["raw_reply"].startswith("Sure! Here is a post")
     # each label's prompt is asked twice, as two sample indexes of seed 3
     indexes = sorted(request.sample_index for request in backend.requests)
     assert indexes == sorted([300_000, 300_001] * len(TAXONOMY.labels))
-    assert all(request.template == "naive.v1" for request in backend.requests)
+    assert all(request.template == "naive.v2" for request in backend.requests)
     assert len(backend.batches) == 1
     reloaded = datasets.load_from_disk(str(tmp_path / "synthetic"))
     assert reloaded["id"] == out.accepted["id"]
     lines = (tmp_path / "synthetic.jsonl").read_text().splitlines()
     assert len(lines) == len(out.accepted)
-    assert json.loads(lines[0])["provenance"]["template"] == "naive.v1"
+    assert json.loads(lines[0])["provenance"]["template"] == "naive.v2"
     assert (tmp_path / "rejected.jsonl").read_text() == ""
     stats = json.loads((tmp_path / "generation_stats.json").read_text())
     assert (
-        stats["accepted"] == 22 and stats["requests"] == 22 and stats["templates"] == ["naive.v1"]
+        stats["accepted"] == 22 and stats["requests"] == 22 and stats["templates"] == ["naive.v2"]
     )
     assert "strategy-naive" in (tmp_path / "README.md").read_text()
 
@@ -213,6 +213,28 @@ def test_json_mode_takes_labels_from_the_reply(tmp_path: Path) -> None:
     assert out.stats["json_parsed"] == out.stats["json_valid"] == len(TAXONOMY.labels)
     assert all(request.json_schema is not None for request in backend.requests)
     assert '"emotions"' in last_user(backend.requests[0])
+
+
+def test_json_schemas_bound_every_list_so_a_constrained_decoder_cannot_loop(
+    tmp_path: Path,
+) -> None:
+    """vLLM's schema-guided SmolLM2 repeated "love" in an unbounded emotions array until the
+    token limit: every array the schema allows is bounded."""
+    backend = fake(lambda request, seed: '{"text": "So glad.", "emotions": ["joy"]}')
+    run(GenConfig(strategy="naive", samples_per_label=1), backend, tmp_path, structured=True)
+    emotions = backend.requests[0].json_schema["properties"]["emotions"]  # type: ignore[index]
+    assert 1 <= emotions["maxItems"] <= 3
+
+    dialogues = fake(lambda request, seed: "[]")
+    cfg = GenConfig(strategy="conversation", samples_per_label=1, max_reasks=0)
+    run(cfg, dialogues, tmp_path / "conversation", structured=True)
+    assert dialogues.requests
+    for request in dialogues.requests:
+        schema = request.json_schema or {}
+        # exactly the planned turns ("1. Ana (joy)" lines), by the planned speakers
+        planned = re.findall(r"^\d+\. (\S+) \(", last_user(request), re.MULTILINE)
+        assert schema["minItems"] == schema["maxItems"] == len(planned) >= 2
+        assert set(schema["items"]["properties"]["speaker"]["enum"]) == set(planned)
 
 
 def test_malformed_json_is_reasked_then_accepted(tmp_path: Path) -> None:
@@ -293,7 +315,7 @@ def test_persona_stages_in_provenance_and_batched(tmp_path: Path) -> None:
     assert [batch[0].template for batch in backend.batches] == [
         "persona_background.v1",
         "persona_situation.v1",
-        "persona_text.v1",
+        "persona_text.v2",
     ]
     for provenance in provenances(out.accepted):
         assert provenance["persona_stages"] == ["base", "background", "situation"]
@@ -306,11 +328,11 @@ def test_persona_stages_in_provenance_and_batched(tmp_path: Path) -> None:
         }
         assert provenance["background"].startswith("[persona_background.v1]")
         assert provenance["situation"].startswith("[persona_situation.v1]")
-        assert provenance["template"] == "persona_text.v1"
+        assert provenance["template"] == "persona_text.v2"
         assert provenance["templates"] == {
             "background": "persona_background.v1",
             "situation": "persona_situation.v1",
-            "text": "persona_text.v1",
+            "text": "persona_text.v2",
         }
     # the base persona carries a nationality, and every stage's prompt names it
     nationality = provenances(out.accepted)[0]["persona"]["nationality"]
@@ -332,7 +354,7 @@ def test_persona_ablation_switches_stages_off(tmp_path: Path) -> None:
     for provenance in provenances(out.accepted):
         assert provenance["persona_stages"] == ["base"]
         assert "background" not in provenance and "situation" not in provenance
-        assert provenance["templates"] == {"text": "persona_text.v1"}
+        assert provenance["templates"] == {"text": "persona_text.v2"}
     bare = fake()
     cfg = GenConfig(strategy="persona", samples_per_label=1, persona=PersonaConfig(stages=[]))
     out = run(cfg, bare, tmp_path / "bare")
@@ -394,7 +416,7 @@ def test_shap_prompts_carry_keywords_and_exemplars(tmp_path: Path) -> None:
         assert len(provenance["exemplar_ids"]) == 3
         for exemplar in provenance["exemplar_ids"]:
             assert label in labels_of[exemplar] and texts[exemplar] in prompt
-        assert provenance["template"] == "shap.v1"
+        assert provenance["template"] == "shap.v2"
 
 
 def test_shap_reads_the_explain_stage_keywords_file(tmp_path: Path) -> None:
@@ -576,7 +598,7 @@ def test_multilingual_rows_carry_language_and_one_to_three_labels(tmp_path: Path
         name = {"de": "German", "sw": "Swahili"}[record["language"]]
         assert name in prompt
         assert provenance_of(record)["cultural_context"] in prompt
-        assert provenance_of(record)["template"] == "multilingual.v2"
+        assert provenance_of(record)["template"] == "multilingual.v3"
 
 
 def test_multilingual_split_plan_shares_one_plan_among_the_languages(tmp_path: Path) -> None:

@@ -20,7 +20,7 @@ from emoexp.generation.config import ConversationConfig
 from emoexp.generation.replies import read_dialogue_lines, read_json_dialogue, read_json_sample
 from emoexp.llm.cache import ResponseCache
 from emoexp.llm.config import LLMConfig
-from emoexp.llm.dry_run import (
+from emoexp.llm.estimating_backend import (
     FINISH_REASON,
     PLACEHOLDER_MARK,
     DryRunBackend,
@@ -228,8 +228,8 @@ def seed_rows() -> list[Row]:
 @pytest.mark.parametrize(
     ("strategy", "structured", "templates"),
     [
-        ("persona", False, {"persona_background.v1", "persona_situation.v1", "persona_text.v1"}),
-        ("conversation", True, {"conversation_dialogue.v1"}),
+        ("persona", False, {"persona_background.v1", "persona_situation.v1", "persona_text.v2"}),
+        ("conversation", True, {"conversation_dialogue.v2"}),
         ("conversation", False, {"conversation_turn.v1"}),
     ],
 )

@@ -232,7 +232,7 @@ def test_n_samples_are_n_keys_with_distinct_seeds(cache: ResponseCache) -> None:
 def test_structured_requests_send_response_format(cache: ResponseCache) -> None:
     schema = {"type": "object", "properties": {"text": {"type": "string"}}}
     requests = [
-        ChatRequest(messages=(("user", "a joy sentence"),)),
+        ChatRequest(messages=(("user", "a joy sentence"),), metadata={"structured": True}),
         ChatRequest(messages=(("user", "a fear sentence"),), json_schema=schema),
     ]
     with LoopbackServer(Faults()) as server:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -10,7 +11,7 @@ from helpers.configs import compose_config
 from emoexp.llm.cache import ResponseCache
 from emoexp.llm.config import LLMConfig
 from emoexp.llm.engine import OpenAICompatibleBackend
-from emoexp.llm.factory import as_llm_config, build_backend
+from emoexp.llm.factory import build_backend
 from emoexp.llm.fake import FakeBackend
 from emoexp.llm.local import LocalBackend
 from emoexp.llm.types import ChatRequest
@@ -45,8 +46,11 @@ def test_fake_canned_replies_and_refusals() -> None:
 
 def test_fake_structured_replies_are_json() -> None:
     cfg = LLMConfig(backend="fake", model="fake-echo", structured=True, progress=False)
-    [result] = FakeBackend(cfg).generate(REQUESTS[:1])
+    asks_json = replace(REQUESTS[0], metadata={"structured": True})
+    [result, plain] = FakeBackend(cfg).generate([asks_json, REQUESTS[0]])
     assert '"emotions": ["joy"]' in (result.text or "")
+    # a request for plain text stays plain under a structured config
+    assert "emotions" not in (plain.text or "")
 
 
 def compose_llm(option: str, *overrides: str):
@@ -89,5 +93,6 @@ def test_unknown_backend_and_keys_are_named(tmp_path: Path) -> None:
         build_backend(LLMConfig(backend="gpt"), tmp_path / "c.sqlite")
     with pytest.raises(ValueError, match="packaged local model"):
         build_backend(LLMConfig(backend="openai", base_url=["http://h/v1"]), tmp_path / "c.sqlite")
-    with pytest.raises(ValueError, match="temprature"):
-        as_llm_config({"backend": "fake", "temprature": 0.1})
+    # a mistyped key fails where the config is composed, naming it
+    with pytest.raises(Exception, match="temprature"):
+        compose_config(["llm=fake", "llm.temprature=0.1"])

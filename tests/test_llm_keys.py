@@ -28,13 +28,20 @@ BASE_KEY = request_key(BASE_CFG, BASE_REQUEST)
         {"model": "other"},
         {"backend": "local"},
         {"provider": "vllm"},
-        {"structured": True},
         {"extra_body": {"top_k": 20}},
         {"dtype": "bfloat16"},
     ],
 )
 def test_config_changes_that_change_answers_change_the_key(cfg_change: dict) -> None:
     assert request_key(replace(BASE_CFG, **cfg_change), BASE_REQUEST) != BASE_KEY
+
+
+def test_structured_output_changes_the_key_of_requests_that_ask_for_json_only() -> None:
+    asks_json = replace(BASE_REQUEST, metadata={"structured": True})
+    structured = replace(BASE_CFG, structured=True)
+    assert request_key(structured, asks_json) != request_key(BASE_CFG, asks_json)
+    # a plain-text request goes out the same way under either setting
+    assert request_key(structured, BASE_REQUEST) == BASE_KEY
 
 
 @pytest.mark.parametrize(

@@ -123,6 +123,19 @@ def test_each_form_reaches_the_server_as_that_server_wants_it(form: str, expecte
     assert response_format_for(cfg, request) == expected
 
 
+def test_plain_text_requests_go_without_a_response_format_under_a_structured_preset() -> None:
+    """A persona stage or a judge's score asks for plain text: forcing JSON on it (as a bare
+    json_object did on llama.cpp) turns every such reply into an object, rejected as
+    `not_a_post`."""
+    cfg = LLMConfig(structured=True, structured_output="json_object_schema")
+    plain_stage = ChatRequest(messages=(("user", "x"),), metadata={"structured": False})
+    judge = ChatRequest(messages=(("user", "rate"),), kind="judge")
+    json_post = ChatRequest(messages=(("user", "x"),), metadata={"structured": True})
+    assert response_format_for(cfg, plain_stage) is None
+    assert response_format_for(cfg, judge) is None
+    assert response_format_for(cfg, json_post) == {"type": "json_object"}
+
+
 def test_an_unknown_form_is_named() -> None:
     cfg = LLMConfig(structured=True, structured_output="grammar-ish")
     with pytest.raises(ValueError, match=r"llm\.structured_output"):
@@ -193,6 +206,19 @@ def test_budgets_follow_the_request_kind_and_can_be_overridden() -> None:
     assert effective_max_tokens(custom, structured) == 200
     with pytest.raises(ValueError, match="unknown kinds"):
         token_budget(LLMConfig(token_budgets={"posts": 9}), "post", structured=False)
+
+
+def test_judge_requests_get_the_judge_budget_not_a_posts() -> None:
+    """A judge answers with a score: a post's budget only lets a small model ramble on."""
+    from emoexp.analysis.judge import judge_requests
+    from emoexp.filters.judge import judge_request
+
+    cfg = LLMConfig(max_tokens=60)
+    requests = [judge_request("so happy", ["joy"], "en", "judge.v1"), *judge_requests(["hi"])]
+    assert {request.kind for request in requests} == {"judge"}
+    assert {effective_max_tokens(cfg, request) for request in requests} == {16}
+    custom = LLMConfig(max_tokens=60, token_budgets={"judge": 30})
+    assert effective_max_tokens(custom, requests[0]) == 30
 
 
 def cutting_server(words_needed: Callable[[str], int]) -> Handler:

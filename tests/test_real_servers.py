@@ -10,13 +10,14 @@ from pathlib import Path
 
 import pytest
 from hydra import compose, initialize_config_dir
+from omegaconf import OmegaConf
 
 from emoexp.config.schema import register_configs
 from emoexp.data.schema import provenance_of, rows_to_dataset
 from emoexp.data.taxonomy import load_taxonomy
 from emoexp.generation import GenConfig, generate
+from emoexp.llm.config import LLMConfig
 from emoexp.llm.engine import OpenAICompatibleBackend
-from emoexp.llm.factory import as_llm_config
 
 CONF_DIR = Path(__file__).resolve().parents[1] / "conf"
 TAXONOMY = load_taxonomy("emo11")
@@ -52,7 +53,7 @@ def test_the_preset_gets_structured_posts_from_the_real_server(
                 "llm.max_concurrency=8",
             ],
         )
-    llm = as_llm_config(cfg.llm)
+    llm: LLMConfig = OmegaConf.to_object(cfg.llm)  # type: ignore[assignment]
     backend = OpenAICompatibleBackend(llm, None)
     out = generate(
         GenConfig(strategy="naive", samples_per_label=1),

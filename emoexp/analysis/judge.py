@@ -14,11 +14,10 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import OmegaConf
 
 from emoexp.generation.prompts import load_template
 from emoexp.llm.config import LLMConfig
-from emoexp.llm.factory import as_llm_config
 from emoexp.llm.types import ChatRequest, LLMBackend
 
 JUDGE_TEMPLATE = "human_likeness.v1"
@@ -35,7 +34,11 @@ def parse_score(reply: str) -> int | None:
 def judge_requests(texts: Sequence[str]) -> list[ChatRequest]:
     template = load_template(JUDGE_TEMPLATE, TEMPLATE_DIR)
     return [
-        ChatRequest(messages=template.render(structured=False, text=text), template=template.id)
+        ChatRequest(
+            messages=template.render(structured=False, text=text),
+            template=template.id,
+            kind="judge",
+        )
         for text in texts
     ]
 
@@ -66,21 +69,14 @@ def judge_human_likeness(backend: LLMBackend, texts: Sequence[str]) -> dict[str,
     }
 
 
-def judge_backend_config(
-    generator: LLMConfig | DictConfig, overrides: dict[str, Any] | DictConfig
-) -> tuple[LLMConfig, bool]:
+def judge_backend_config(generator: LLMConfig, overrides: dict[str, Any]) -> tuple[LLMConfig, bool]:
     """The judge's LLM settings: the generator's with `overrides` on top (e.g. another
     backend, model and base_url), and whether the judge is still the generator's model."""
-    base = OmegaConf.structured(as_llm_config(generator))
-    plain = (
-        OmegaConf.to_container(overrides, resolve=True)
-        if isinstance(overrides, DictConfig)
-        else dict(overrides)
-    )
-    unknown = sorted(set(plain) - set(LLMConfig.__dataclass_fields__))  # type: ignore[arg-type]
+    unknown = sorted(set(overrides) - set(LLMConfig.__dataclass_fields__))
     if unknown:
         raise ValueError(f"eval.analysis.judge_llm has unknown llm keys: {unknown}")
-    judge = as_llm_config(OmegaConf.to_container(OmegaConf.merge(base, plain), resolve=True))  # type: ignore[arg-type]
-    generator_cfg = as_llm_config(generator)
-    same = (judge.backend, judge.model) == (generator_cfg.backend, generator_cfg.model)
+    # merged through the schema, so a value of the wrong type fails with its key named
+    merged = OmegaConf.merge(OmegaConf.structured(generator), overrides)
+    judge: LLMConfig = OmegaConf.to_object(merged)  # type: ignore[assignment]
+    same = (judge.backend, judge.model) == (generator.backend, generator.model)
     return judge, same

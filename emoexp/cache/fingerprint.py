@@ -11,16 +11,18 @@ from omegaconf import DictConfig, ListConfig, OmegaConf
 
 
 def to_plain(value: Any) -> Any:
-    """Resolve OmegaConf nodes (and nested ones) into plain JSON-able Python."""
+    """A config dataclass (or OmegaConf node, as tests and benchmarks may still hold) as
+    plain JSON-able Python."""
+    if is_dataclass(value) and not isinstance(value, type):
+        return asdict(value)
     if isinstance(value, DictConfig | ListConfig):
         return OmegaConf.to_container(value, resolve=True)
     return value
 
 
 def without(cfg: Any, excluded: tuple[str, ...]) -> dict[str, Any]:
-    """A config slice as a plain dict, less the keys that do not change an artifact."""
-    plain = asdict(cfg) if is_dataclass(cfg) and not isinstance(cfg, type) else to_plain(cfg)
-    return {key: value for key, value in dict(plain).items() if key not in excluded}
+    """A config dataclass as a plain dict, less the keys that do not change an artifact."""
+    return {key: value for key, value in asdict(cfg).items() if key not in excluded}
 
 
 def fingerprint(*parts: Any, length: int = 16) -> str:

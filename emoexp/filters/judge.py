@@ -39,7 +39,7 @@ def judge_request(
     messages = template.render(
         structured=False, labels=", ".join(labels), language=language or "en", text=text
     )
-    return ChatRequest(messages=messages, template=template.id)
+    return ChatRequest(messages=messages, template=template.id, kind="judge")
 
 
 class JudgeFilter(TwoStepFilter):

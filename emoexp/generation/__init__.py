@@ -12,21 +12,19 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from emoexp.generation.card import dataset_card, push_to_hub
     from emoexp.generation.config import GenConfig
-    from emoexp.generation.run import GenerationOutput, as_gen_config, generate
+    from emoexp.generation.run import GenerationOutput, generate
 
 _EXPORTS = {
     "dataset_card": "emoexp.generation.card",
     "push_to_hub": "emoexp.generation.card",
     "GenConfig": "emoexp.generation.config",
     "GenerationOutput": "emoexp.generation.run",
-    "as_gen_config": "emoexp.generation.run",
     "generate": "emoexp.generation.run",
 }
 
 __all__ = [
     "GenConfig",
     "GenerationOutput",
-    "as_gen_config",
     "dataset_card",
     "generate",
     "push_to_hub",

@@ -10,12 +10,12 @@ from dataclasses import dataclass, field
 @dataclass
 class NaiveConfig:
     # prompt template file (emoexp/generation/templates/<name>.v<N>.yaml)
-    template: str = "naive.v1"
+    template: str = "naive.v2"
 
 
 @dataclass
 class ShapConfig:
-    template: str = "shap.v1"
+    template: str = "shap.v2"
     # SHAP keywords shown per requested label (the strongest first)
     keywords_per_label: int = 8
     # real seed texts shown per requested label
@@ -33,7 +33,7 @@ class PersonaConfig:
     stages: list[str] = field(default_factory=lambda: ["base", "background", "situation"])
     background_template: str = "persona_background.v1"
     situation_template: str = "persona_situation.v1"
-    text_template: str = "persona_text.v1"
+    text_template: str = "persona_text.v2"
     ages: list[str] = field(
         default_factory=lambda: ["16", "19", "23", "27", "31", "36", "42", "48", "55", "63", "71"]
     )
@@ -105,7 +105,7 @@ class PersonaConfig:
 class ConversationConfig:
     template: str = "conversation_turn.v1"
     # JSON mode: one request per whole dialogue
-    dialogue_template: str = "conversation_dialogue.v1"
+    dialogue_template: str = "conversation_dialogue.v2"
     # plain-text mode: "turns" asks one utterance per request (works with tiny models),
     # "lines" asks for the whole dialogue as "Name: utterance" lines and parses them
     plain_mode: str = "turns"
@@ -142,7 +142,7 @@ class ConversationConfig:
 
 @dataclass
 class MultilingualConfig:
-    template: str = "multilingual.v2"
+    template: str = "multilingual.v3"
     # pools of situations, topics, registers, names and emotion names sampled per request
     # (same YAML layout as emoexp/generation/cultural_pools.yaml); empty = the built-in one
     pools_file: str = ""

@@ -3,6 +3,7 @@ reply readers for the chosen mode, and the rows accepted and rejected samples be
 
 from __future__ import annotations
 
+import json
 import random
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
@@ -29,6 +30,8 @@ from emoexp.llm.types import ChatRequest, LLMBackend
 SEED_STRIDE = 100_000
 # longest text a JSON post may carry (one to three sentences, with room to spare)
 POST_MAX_CHARS = 320
+# most emotions a JSON post may state (more when more were asked for)
+MAX_STATED_EMOTIONS = 3
 
 
 class TaxonomyLike(Protocol):
@@ -100,6 +103,9 @@ class GenerationContext:
         """Placeholders most templates share."""
         return {
             "emotions": emotion_phrase(tuple(labels)),
+            # the asked-for emotions as JSON strings: the example value of a JSON reply's
+            # "emotions" field ("joy", "love")
+            "emotions_json": ", ".join(json.dumps(label) for label in labels),
             "label_list": ", ".join(self.taxonomy.labels),
             "language_instruction": language_instruction(language.name),
             "language_name": language.name,
@@ -117,6 +123,8 @@ class GenerationContext:
                 "type": "array",
                 "items": {"type": "string", "enum": list(self.taxonomy.labels)},
                 "minItems": 1,
+                # bounded: a guided decoder let SmolLM2 repeat one label to the token limit
+                "maxItems": max(MAX_STATED_EMOTIONS, self.cfg.max_labels_per_sample),
             },
         }
         if with_language:

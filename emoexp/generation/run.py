@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any
 
 import datasets
-from omegaconf import DictConfig, OmegaConf
 
 from emoexp.data.schema import Row, provenance_of, rows_to_dataset
 from emoexp.generation.card import dataset_card, push_to_hub
@@ -27,15 +26,6 @@ class GenerationOutput:
     accepted: datasets.Dataset
     rejected: datasets.Dataset
     stats: dict[str, Any]
-
-
-def as_gen_config(cfg: GenConfig | DictConfig | Mapping[str, Any]) -> GenConfig:
-    """The typed config, from a Hydra node or a plain mapping; unknown keys and wrong types
-    fail here with the key named."""
-    if isinstance(cfg, GenConfig):
-        return cfg
-    merged = OmegaConf.merge(OmegaConf.structured(GenConfig), cfg)
-    return OmegaConf.to_object(merged)  # type: ignore[return-value]
 
 
 def _write_jsonl(path: Path, dataset: datasets.Dataset) -> None:
@@ -99,7 +89,7 @@ def _distinct_prompts(rows: Sequence[Row]) -> dict[str, int]:
 
 
 def generate(
-    gen_cfg: GenConfig | DictConfig | Mapping[str, Any],
+    cfg: GenConfig,
     backend: LLMBackend | None,
     taxonomy: TaxonomyLike,
     seed: datasets.Dataset,
@@ -112,7 +102,6 @@ def generate(
     """Generate synthetic rows with the configured strategy. Accepted rows land in
     out_dir/synthetic (a saved Dataset) and out_dir/synthetic.jsonl, rejected ones with their
     reason in out_dir/rejected.jsonl; counts in out_dir/generation_stats.json."""
-    cfg = as_gen_config(gen_cfg)
     out_dir = Path(out_dir)
     started = time.perf_counter()
     if cfg.strategy == "none":

@@ -27,8 +27,9 @@ def default_budget(cfg: LLMConfig, kind: str) -> int:
         "turn": post,
         # one line of a whole dialogue asked in one request (name, text; JSON adds the rest)
         "dialogue_turn": max(40, post * 2 // 3),
-        # a judge's score: a number or a short JSON object
-        "judge": post,
+        # a judge's score: a digit, maybe with a word or two around it; a post's budget only
+        # lets a small model go on explaining itself (the score parser reads the first number)
+        "judge": 16,
         # keys, quotes and labels JSON puts around one text
         "json_overhead": 40,
     }

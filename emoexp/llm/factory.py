@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
-
-from omegaconf import DictConfig, OmegaConf
 
 from emoexp.llm.cache import ResponseCache
 from emoexp.llm.config import LLMConfig
@@ -14,29 +11,10 @@ from emoexp.llm.types import LLMBackend
 BACKENDS = ("local", "openai", "openai_batch", "fake")
 
 
-def as_llm_config(cfg: LLMConfig | DictConfig | dict[str, Any]) -> LLMConfig:
-    """An `LLMConfig` from the composed `llm` node (or a plain dict), with plain containers."""
-    if isinstance(cfg, LLMConfig):
-        return cfg
-    plain = (
-        OmegaConf.to_container(cfg, resolve=True, throw_on_missing=True)
-        if isinstance(cfg, DictConfig)
-        else cfg
-    )
-    if not isinstance(plain, dict):
-        raise TypeError(f"llm config must be a mapping, got {type(plain).__name__}")
-    plain = {str(name): value for name, value in plain.items()}
-    unknown = sorted(set(plain) - set(LLMConfig.__dataclass_fields__))
-    if unknown:
-        raise ValueError(f"unknown llm config keys: {unknown}")
-    return LLMConfig(**plain)
-
-
-def build_backend(cfg: LLMConfig | DictConfig, cache_path: Path) -> LLMBackend:
+def build_backend(llm: LLMConfig, cache_path: Path) -> LLMBackend:
     """`local` (transformers), `openai` (any OpenAI-compatible server: OpenAI, vLLM, Ollama,
     a proxy; see conf/llm/), `openai_batch` (the OpenAI Batch API, for large runs) or `fake`
     (tests), all answering through the SQLite cache at `cache_path`."""
-    llm = as_llm_config(cfg)
     cache = ResponseCache(cache_path, synchronous=llm.cache_synchronous)
     if llm.backend == "local":
         from emoexp.llm.local import LocalBackend

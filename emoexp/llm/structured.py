@@ -40,6 +40,10 @@ def response_format_for(cfg: LLMConfig, request: ChatRequest) -> dict[str, Any] 
     without structured output: the prompt alone asks for JSON)."""
     if not cfg.structured:
         return None
+    if request.json_schema is None and not request.metadata.get("structured"):
+        # a request for plain text (a persona stage, a judge's score): forced JSON would
+        # wrap the very text it asks for in an object
+        return None
     form = structured_form(cfg)
     if form == "none":
         return None

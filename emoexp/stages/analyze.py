@@ -6,17 +6,17 @@ from __future__ import annotations
 from typing import Any
 
 import datasets
-from omegaconf import DictConfig
 
 from emoexp.analysis.compare import analyze
 from emoexp.analysis.judge import judge_backend_config
 from emoexp.cache.artifacts import ArtifactStore
+from emoexp.config.schema import Config
 from emoexp.llm.factory import build_backend
 from emoexp.stages.generate import response_cache_path
 
 
 def analyze_stage(
-    cfg: DictConfig, real: datasets.Dataset, kept: datasets.Dataset, store: ArtifactStore
+    cfg: Config, real: datasets.Dataset, kept: datasets.Dataset, store: ArtifactStore
 ) -> dict[str, Any] | None:
     """The measures, or None when there are no kept rows or `eval.analysis.enabled` is off.
     The judge shares the generation's response cache, so a rerun pays for nothing twice."""

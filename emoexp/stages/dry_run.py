@@ -11,28 +11,26 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from omegaconf import DictConfig
-
 from emoexp.cache.artifacts import ArtifactStore
+from emoexp.config.schema import Config
 from emoexp.data.taxonomy import Taxonomy
 from emoexp.explain import Keywords
 from emoexp.generation import generate
-from emoexp.llm.dry_run import DryRunBackend, format_summary
-from emoexp.llm.factory import as_llm_config
+from emoexp.llm.estimating_backend import DryRunBackend, format_summary
 from emoexp.stages.generate import response_cache_path
 from emoexp.stages.seed import SeedData
 from emoexp.tracking.job_record import write_json
 
 
 def dry_run_stage(
-    cfg: DictConfig,
+    cfg: Config,
     seed: SeedData,
     keywords: Keywords | None,
     taxonomy: Taxonomy,
     store: ArtifactStore,
     job_dir: Path,
 ) -> dict[str, Any]:
-    llm_cfg = as_llm_config(cfg.llm)
+    llm_cfg = cfg.llm
     backend = DryRunBackend(llm_cfg, response_cache_path(store))
     try:
         with tempfile.TemporaryDirectory(prefix="emoexp-dry-run-") as scratch:

@@ -12,8 +12,8 @@ from typing import Any
 
 import datasets
 import numpy as np
-from omegaconf import DictConfig
 
+from emoexp.config.schema import Config
 from emoexp.data.columns import column
 from emoexp.data.taxonomy import Taxonomy
 from emoexp.evaluation.predictions import save_predictions
@@ -30,7 +30,7 @@ def targets_of(ds: datasets.Dataset) -> np.ndarray:
 
 
 def evaluate_stage(
-    cfg: DictConfig,
+    cfg: Config,
     classifier: Classifier,
     seed: SeedData,
     synthetic_test: datasets.Dataset,
@@ -84,7 +84,7 @@ def _save_predictions(
     save_predictions(job_dir, name, probs, targets_of(rows), ids, list(taxonomy.labels), thresholds)
 
 
-def _training_languages(cfg: DictConfig) -> set[str]:
+def _training_languages(cfg: Config) -> set[str]:
     """The real data's language, plus the generated languages when synthetic rows train."""
     languages = {str(cfg.data.language)}
     if cfg.regime != "real" and cfg.gen.strategy == "multilingual":

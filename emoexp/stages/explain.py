@@ -13,10 +13,10 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from omegaconf import DictConfig
 
 from emoexp.cache.artifacts import ArtifactStore
 from emoexp.cache.fingerprint import fingerprint
+from emoexp.config.schema import Config
 from emoexp.data.schema import Row, rows_to_dataset
 from emoexp.data.taxonomy import Taxonomy
 from emoexp.explain import Keywords, explain_keywords, load_keywords
@@ -71,7 +71,7 @@ def explain_stage(
 
 
 def explain_seed_set(
-    cfg: DictConfig, seed: SeedData, taxonomy: Taxonomy, store: ArtifactStore, job_dir: Path
+    cfg: Config, seed: SeedData, taxonomy: Taxonomy, store: ArtifactStore, job_dir: Path
 ) -> Explained:
     """SHAP keywords of the seed set: of the surrogate, or of a transformer fine-tuned on the
     seed set first (the same artifact a `gen=none` job with these settings trains)."""

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -33,18 +33,9 @@ from emoexp.stages.seed import SeedData
 
 log = logging.getLogger(__name__)
 
-GENERATE_STAGE_VERSION = 1
+GENERATE_STAGE_VERSION = 2
 # generation settings that decide whether a result is accepted, not what it contains
 ACCEPTANCE_ONLY = ("max_missing_fraction",)
-# settings of how requests travel, not of what the model is asked or answers
-TRANSPORT_ONLY = (
-    "base_url", "api_key_env", "max_concurrency", "max_retries", "timeout_s", "max_retry_time_s",
-    "backoff_base_s", "backoff_max_s", "requests_per_minute", "tokens_per_minute", "balancing",
-    "price_input_per_1m", "price_output_per_1m", "progress", "cache_synchronous", "device",
-    "model_cache_dir", "batch_size", "batch_max_requests", "batch_max_file_mb", "batch_poll_s",
-    "batch_max_wait_s", "dry_run_output_tokens", "dry_run_latency_s", "server",
-    "max_consecutive_failures",
-)  # fmt: skip
 
 
 @dataclass
@@ -57,6 +48,22 @@ class Generated:
 
 def response_cache_path(store: ArtifactStore) -> Path:
     return store.root / "llm" / "responses.sqlite"
+
+
+def generation_key(
+    gen_cfg: GenConfig,
+    llm_cfg: LLMConfig,
+    seed_key: str,
+    keywords_key: str,
+    taxonomy: str,
+    language: str,
+) -> str:
+    """The stage key: the generation settings and the LLM's request part (what the model is
+    asked and how it samples), never how requests travel (emoexp/llm/config.py)."""
+    return fingerprint(
+        "generate", GENERATE_STAGE_VERSION, without(gen_cfg, ACCEPTANCE_ONLY),
+        asdict(llm_cfg.request), seed_key, keywords_key, taxonomy, language,
+    )  # fmt: skip
 
 
 def generate_stage(
@@ -72,11 +79,7 @@ def generate_stage(
     if gen_cfg.strategy == "none":
         empty = rows_to_dataset([])
         return Generated(key="none", accepted=empty, rejected=empty, stats={"strategy": "none"})
-    llm_slice = without(llm_cfg, TRANSPORT_ONLY)
-    key = fingerprint(
-        "generate", GENERATE_STAGE_VERSION, without(gen_cfg, ACCEPTANCE_ONLY), llm_slice,
-        seed.key, keywords_key, taxonomy.name, language,
-    )  # fmt: skip
+    key = generation_key(gen_cfg, llm_cfg, seed.key, keywords_key, taxonomy.name, language)
     describe = {"seed": seed.key}
 
     def build(out: Path) -> dict[str, Any]:

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from omegaconf import DictConfig
+if TYPE_CHECKING:
+    from emoexp.config.schema import Config
 
 HEADLINE = ("ap_micro", "ap_macro", "lrap", "auroc_micro", "auroc_macro", "f1_micro@0.5",
             "f1_macro@0.5", "f1_micro@tuned", "f1_macro@tuned", "jaccard_samples@0.5")  # fmt: skip
@@ -15,7 +16,7 @@ def _fmt(value: Any) -> str:
     return f"{value:.4f}" if isinstance(value, float) else str(value)
 
 
-def write_summary(job_dir: Path, cfg: DictConfig, metrics: dict[str, Any]) -> Path:
+def write_summary(job_dir: Path, cfg: Config, metrics: dict[str, Any]) -> Path:
     test = metrics.get("test", {})
     lines = [
         f"# emoexp job `{job_dir.name}`",

@@ -321,7 +321,7 @@ def _whole_dialogues(
             ctx.request(
                 template,
                 structured=ctx.structured,
-                json_schema=_dialogue_schema(labels),
+                json_schema=_dialogue_schema(labels, plan),
                 kind="dialogue_turn",
                 units=len(plan.turns),
                 setting_sentence=_setting_sentence(plan),
@@ -352,14 +352,17 @@ def _whole_dialogues(
     return accepted, rejected
 
 
-def _dialogue_schema(labels: tuple[str, ...]) -> dict[str, Any]:
+def _dialogue_schema(labels: tuple[str, ...], plan: DialoguePlan) -> dict[str, Any]:
+    """Exactly the planned turns, by the planned speakers: an unbounded array let a guided
+    decoder run on past the plan to the token limit."""
     return {
         "type": "array",
-        "minItems": 2,
+        "minItems": len(plan.turns),
+        "maxItems": len(plan.turns),
         "items": {
             "type": "object",
             "properties": {
-                "speaker": {"type": "string"},
+                "speaker": {"type": "string", "enum": list(dict.fromkeys(plan.speakers))},
                 "text": {"type": "string", "minLength": 1, "maxLength": 200},
                 "emotion": {"type": "string", "enum": list(labels)},
             },
