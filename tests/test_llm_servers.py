@@ -211,10 +211,12 @@ def test_budgets_follow_the_request_kind_and_can_be_overridden() -> None:
 def test_judge_requests_get_the_judge_budget_not_a_posts() -> None:
     """A judge answers with a score: a post's budget only lets a small model ramble on."""
     from emoexp.analysis.judge import judge_requests
-    from emoexp.filters.judge import judge_request
+    from emoexp.filters.judge import TEMPLATE_DIR, judge_request
+    from emoexp.generation.prompts import load_template
 
     cfg = LLMConfig(max_tokens=60)
-    requests = [judge_request("so happy", ["joy"], "en", "judge.v1"), *judge_requests(["hi"])]
+    template = load_template("judge.v1", TEMPLATE_DIR)
+    requests = [judge_request("so happy", ["joy"], "en", template), *judge_requests(["hi"])]
     assert {request.kind for request in requests} == {"judge"}
     assert {effective_max_tokens(cfg, request) for request in requests} == {16}
     custom = LLMConfig(max_tokens=60, token_budgets={"judge": 30})
