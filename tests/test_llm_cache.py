@@ -129,3 +129,17 @@ def test_a_wrong_key_fails_fast_with_the_servers_message(
         assert server.stats.requests == 1
     assert "HTTP 401" in (result.error or "") and "Incorrect API key" in (result.error or "")
     assert "sk-wrong" not in (result.error or "")
+
+
+def test_key_lookups_cross_sqlite_parameter_chunks() -> None:
+    import sqlite3
+
+    from emoexp.llm.sqlite_lookup import LOOKUP_CHUNK, rows_where_in
+
+    conn = sqlite3.connect(":memory:")
+    conn.execute("CREATE TABLE responses (key TEXT PRIMARY KEY, text TEXT)")
+    stored = [f"k{i}" for i in range(3 * LOOKUP_CHUNK)]
+    conn.executemany("INSERT INTO responses VALUES (?, ?)", [(k, k.upper()) for k in stored])
+    asked = [*stored[::2], *stored[::2], "missing"]
+    rows = rows_where_in(conn, "SELECT key, text FROM responses WHERE key IN ({marks})", asked)
+    assert sorted(rows) == sorted((k, k.upper()) for k in stored[::2])

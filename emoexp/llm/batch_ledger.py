@@ -21,12 +21,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from emoexp.llm.sqlite_lookup import rows_where_in
+
 # statuses the API reports, and the ledger's own: `preparing` (reserved, input file not yet
 # uploaded), `submitting` (file uploaded, batch not yet created), `abandoned` (the run
 # stopped before the batch could have been created: nothing was submitted)
 TERMINAL = frozenset({"completed", "failed", "expired", "cancelled", "abandoned"})
 LOCAL_STATES = frozenset({"preparing", "submitting"})
-_LOOKUP_CHUNK = 500
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS batches (
@@ -253,31 +254,21 @@ class BatchLedger:
 
     def submitted_before(self, custom_ids: Iterable[str]) -> set[str]:
         """Those custom ids that some earlier batch carried (and that came back unanswered)."""
-        found: set[str] = set()
-        unique = list(dict.fromkeys(custom_ids))
         with self._lock:
-            for start in range(0, len(unique), _LOOKUP_CHUNK):
-                chunk = unique[start : start + _LOOKUP_CHUNK]
-                marks = ",".join("?" * len(chunk))
-                rows = self._conn.execute(
-                    f"SELECT DISTINCT custom_id FROM batch_requests WHERE custom_id IN ({marks})",
-                    chunk,
-                ).fetchall()
-                found.update(row[0] for row in rows)
-        return found
+            rows = rows_where_in(
+                self._conn,
+                "SELECT DISTINCT custom_id FROM batch_requests WHERE custom_id IN ({marks})",
+                custom_ids,
+            )
+        return {row[0] for row in rows}
 
 
 def _pending_ids(conn: sqlite3.Connection, custom_ids: list[str]) -> set[str]:
-    found: set[str] = set()
-    unique = list(dict.fromkeys(custom_ids))
-    for start in range(0, len(unique), _LOOKUP_CHUNK):
-        chunk = unique[start : start + _LOOKUP_CHUNK]
-        marks = ",".join("?" * len(chunk))
-        rows = conn.execute(
-            "SELECT DISTINCT r.custom_id FROM batch_requests r JOIN batches b"
-            " ON r.batch_row = b.id WHERE r.outcome IS NULL AND b.status != 'abandoned'"
-            f" AND r.custom_id IN ({marks})",
-            chunk,
-        ).fetchall()
-        found.update(row[0] for row in rows)
-    return found
+    rows = rows_where_in(
+        conn,
+        "SELECT DISTINCT r.custom_id FROM batch_requests r JOIN batches b"
+        " ON r.batch_row = b.id WHERE r.outcome IS NULL AND b.status != 'abandoned'"
+        " AND r.custom_id IN ({marks})",
+        custom_ids,
+    )
+    return {row[0] for row in rows}

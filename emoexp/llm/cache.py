@@ -17,12 +17,12 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from emoexp.llm.sqlite_lookup import rows_where_in
 from emoexp.tracking.redact import scrub_text
 
 SCHEMA_VERSION = "1"
 _SYNC_MODES = ("OFF", "NORMAL", "FULL", "EXTRA")
 # SQLite's default limit on host parameters in one statement is 999 on old builds
-_LOOKUP_CHUNK = 500
 
 _ROW_DEFAULTS: dict[str, object] = {
     "finish_reason": None,
@@ -125,20 +125,14 @@ class ResponseCache:
         return self.get_many([key]).get(key)
 
     def get_many(self, keys: Iterable[str]) -> dict[str, CachedResponse]:
-        unique = list(dict.fromkeys(keys))
-        found: dict[str, CachedResponse] = {}
         with self._lock:
-            for start in range(0, len(unique), _LOOKUP_CHUNK):
-                chunk = unique[start : start + _LOOKUP_CHUNK]
-                marks = ",".join("?" * len(chunk))
-                rows = self._conn.execute(
-                    "SELECT key, text, finish_reason, prompt_tokens, completion_tokens, "
-                    f"attempts, created_at FROM responses WHERE key IN ({marks})",
-                    chunk,
-                ).fetchall()
-                for row in rows:
-                    found[row[0]] = CachedResponse(*row)
-        return found
+            rows = rows_where_in(
+                self._conn,
+                "SELECT key, text, finish_reason, prompt_tokens, completion_tokens, "
+                "attempts, created_at FROM responses WHERE key IN ({marks})",
+                keys,
+            )
+        return {row[0]: CachedResponse(*row) for row in rows}
 
     def put(
         self,

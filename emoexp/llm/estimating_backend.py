@@ -37,6 +37,7 @@ from emoexp.llm.cache import CachedResponse
 from emoexp.llm.config import LLMConfig
 from emoexp.llm.echo import EMOTION_WORDS, last_user_message
 from emoexp.llm.keys import backend_identity, request_key, response_format_for
+from emoexp.llm.sqlite_lookup import rows_where_in
 from emoexp.llm.types import ChatRequest, ChatResult
 
 log = logging.getLogger(__name__)
@@ -46,7 +47,6 @@ FINISH_REASON = "dry_run"
 CHARS_PER_TOKEN = 4.0
 TOKENS_PER_MESSAGE = 3
 TOKENS_PER_REPLY = 3
-_LOOKUP_CHUNK = 500
 
 # neutral, plausible sentences; a request's key picks one, so reruns answer the same
 _SENTENCES = (
@@ -183,38 +183,28 @@ class ReadOnlyCache:
     def present(self, keys: Iterable[str]) -> set[str]:
         if self._conn is None:
             return set()
-        unique = list(dict.fromkeys(keys))
-        found: set[str] = set()
-        for start in range(0, len(unique), _LOOKUP_CHUNK):
-            chunk = unique[start : start + _LOOKUP_CHUNK]
-            marks = ",".join("?" * len(chunk))
-            try:
-                rows = self._conn.execute(
-                    f"SELECT key FROM responses WHERE key IN ({marks})", chunk
-                ).fetchall()
-            except sqlite3.OperationalError as error:
-                if "no such table" in str(error):
-                    return set()
-                raise
-            found.update(row[0] for row in rows)
-        return found
+        try:
+            rows = rows_where_in(
+                self._conn, "SELECT key FROM responses WHERE key IN ({marks})", keys
+            )
+        except sqlite3.OperationalError as error:
+            if "no such table" in str(error):
+                return set()
+            raise
+        return {row[0] for row in rows}
 
     def answers(self, keys: Iterable[str]) -> dict[str, tuple[str, str | None, int, int]]:
         """key -> (text, finish_reason, prompt_tokens, completion_tokens) of cached keys."""
-        present = list(self.present(keys))
+        present = self.present(keys)
         if self._conn is None or not present:
             return {}
-        found = {}
-        for start in range(0, len(present), _LOOKUP_CHUNK):
-            chunk = present[start : start + _LOOKUP_CHUNK]
-            marks = ",".join("?" * len(chunk))
-            rows = self._conn.execute(
-                "SELECT key, text, finish_reason, prompt_tokens, completion_tokens"
-                f" FROM responses WHERE key IN ({marks})",
-                chunk,
-            ).fetchall()
-            found.update({row[0]: tuple(row[1:]) for row in rows})
-        return found
+        rows = rows_where_in(
+            self._conn,
+            "SELECT key, text, finish_reason, prompt_tokens, completion_tokens"
+            " FROM responses WHERE key IN ({marks})",
+            present,
+        )
+        return {row[0]: tuple(row[1:]) for row in rows}
 
     def close(self) -> None:
         if self._conn is not None:
