@@ -20,6 +20,7 @@ from emoexp.explain.keywords import Keywords, save_keywords
 from emoexp.generation import GenConfig, GenerationOutput, generate
 from emoexp.generation.completeness import completeness
 from emoexp.generation.config import ConversationConfig, MultilingualConfig, PersonaConfig
+from emoexp.llm.budgets import effective_max_tokens
 from emoexp.llm.config import LLMConfig
 from emoexp.llm.factory import build_backend
 from emoexp.llm.fake import FakeBackend
@@ -235,6 +236,27 @@ def test_json_schemas_bound_every_list_so_a_constrained_decoder_cannot_loop(
         planned = re.findall(r"^\d+\. (\S+) \(", last_user(request), re.MULTILINE)
         assert schema["minItems"] == schema["maxItems"] == len(planned) >= 2
         assert set(schema["items"]["properties"]["speaker"]["enum"]) == set(planned)
+
+
+@pytest.mark.parametrize("strategy", ["naive", "multilingual"])
+def test_the_longest_json_post_the_schema_allows_fits_the_reply_budget(
+    strategy: str, tmp_path: Path
+) -> None:
+    """vLLM's guided SmolLM2 wrote English up to the text's maxLength (then 320 characters,
+    about 80 tokens) and the JSON around it overran the 100-token budget (5 of 11 shap
+    replies cut off): the longest reply the schema allows, at 4 characters per text token
+    and 2 per JSON key, quote or label token, fits the budget the request is sent with."""
+    backend = fake(lambda request, seed: '{"text": "So glad.", "emotions": ["joy"]}')
+    cfg = GenConfig(strategy=strategy, samples_per_label=1, max_reasks=0)
+    run(cfg, backend, tmp_path, structured=True)
+    request = backend.requests[0]
+    properties = (request.json_schema or {})["properties"]
+    longest_labels = sorted(TAXONOMY.labels, key=len)[-properties["emotions"]["maxItems"] :]
+    skeleton: dict[str, Any] = {"text": "", "emotions": longest_labels}
+    if "language" in properties:
+        skeleton["language"] = "x" * properties["language"]["maxLength"]
+    tokens = properties["text"]["maxLength"] / 4 + len(json.dumps(skeleton)) / 2
+    assert tokens <= effective_max_tokens(LLMConfig(), request)
 
 
 def test_malformed_json_is_reasked_then_accepted(tmp_path: Path) -> None:

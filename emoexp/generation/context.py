@@ -28,8 +28,13 @@ from emoexp.llm.types import ChatRequest, LLMBackend
 # sample indexes of gen.seed s start at s * SEED_STRIDE: replicate seeds never share a
 # cached reply, while one seed's N samples of one prompt stay N distinct cache keys
 SEED_STRIDE = 100_000
-# longest text a JSON post may carry (one to three sentences, with room to spare)
-POST_MAX_CHARS = 320
+# longest text a JSON post may carry: one to three sentences, about 50 English tokens, so the
+# longest reply the schema allows (with its keys, three labels and a language) closes within
+# the default 100-token JSON post budget; at 320 characters a guided decoder writing to the
+# bound was cut off before the JSON closed
+POST_MAX_CHARS = 200
+# longest stated language ("de", "Deutsch", "Kiswahili"); unbounded, a guided decoder may loop
+LANGUAGE_MAX_CHARS = 16
 # most emotions a JSON post may state (more when more were asked for)
 MAX_STATED_EMOTIONS = 3
 
@@ -128,7 +133,7 @@ class GenerationContext:
             },
         }
         if with_language:
-            properties["language"] = {"type": "string"}
+            properties["language"] = {"type": "string", "maxLength": LANGUAGE_MAX_CHARS}
         return {"type": "object", "properties": properties, "required": sorted(properties)}
 
     def get_language(self, code: str) -> Language:

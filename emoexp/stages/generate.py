@@ -33,7 +33,7 @@ from emoexp.stages.seed import SeedData
 
 log = logging.getLogger(__name__)
 
-GENERATE_STAGE_VERSION = 2
+GENERATE_STAGE_VERSION = 3
 # generation settings that decide whether a result is accepted, not what it contains
 ACCEPTANCE_ONLY = ("max_missing_fraction",)
 
