@@ -29,6 +29,9 @@ from emoexp.tracking.wandb_run import SAMPLE_COLUMNS, SAMPLES_TABLE
 SWEEP_ARGS = [
     "-m", "debug=fast", "logger=wandb", "data.max_train_rows=120", "data.max_eval_rows=60",
     "gen.samples_per_label=3", "filter.leakage.enabled=false",
+    # the fake LLM names each post's emotion, so its rows rank that label at 0.5-1.0: this
+    # threshold keeps most and rejects some, and the samples table must hold both
+    "filter.label_consistency.threshold=0.75",
     "eval.zero_shot=[emorynlp,dailydialog]", "eval.zero_shot_max_rows=60",
     "data.seed_size=4,8",
 ]  # fmt: skip
