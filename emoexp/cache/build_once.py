@@ -29,6 +29,7 @@ def build_folder_once(
     the JSON the marker holds. The boolean says whether an existing folder was reused."""
     if (target / marker).is_file():
         return target, True
+    target.parent.mkdir(parents=True, exist_ok=True)
     with file_lock(lock_path(target)):
         if (target / marker).is_file():
             return target, True

@@ -85,7 +85,6 @@ def prepare_packaged_model(package: str, cache_root: Path) -> Path:
         log.info("prepared %s in %.1f s", target, time.perf_counter() - started)
         return {"source": str(gguf), "bytes": gguf.stat().st_size}
 
-    cache_root.mkdir(parents=True, exist_ok=True)
     return build_folder_once(target, dequantize, marker=PREPARED_MARKER)[0]
 
 

@@ -293,7 +293,6 @@ def prepare_e5_small(variant: str = "original", cache_root: Path | None = None) 
             "conversion_seconds": seconds,
         }
 
-    root.mkdir(parents=True, exist_ok=True)
     return build_folder_once(target, convert, marker=PREPARED_MARKER)[0]
 
 
