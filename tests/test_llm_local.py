@@ -13,6 +13,7 @@ from emoexp.llm.cache import ResponseCache
 from emoexp.llm.config import LLMConfig
 from emoexp.llm.local import (
     LocalBackend,
+    PerRowLimit,
     PerRowSampler,
     model_cache_root,
     packaged_gguf,
@@ -131,6 +132,37 @@ def test_per_request_length_and_greedy_overrides(tiny_model_dir: Path) -> None:
     )
     assert short.completion_tokens <= 2
     assert greedy_a.text == greedy_b.text
+
+
+def test_a_batch_stops_when_each_row_has_ended_or_reached_its_own_limit(
+    tiny_model_dir: Path,
+) -> None:
+    """Rows of one batch with different budgets (a Hindi post gets several times an English
+    one): a row at its limit stops, so the batch does not run on to the largest budget."""
+    backend = LocalBackend(tiny_config(tiny_model_dir, batch_size=8), None)
+    backend.load()
+    forwards = []
+    backend._model.register_forward_hook(lambda *args: forwards.append(1))
+    batch = [
+        ChatRequest(messages=(("user", text),), sample_index=i, max_tokens=limit)
+        for i, (text, limit) in enumerate(
+            [("i feel happy", 3), ("angry", 3), ("the rain came home", 40), ("sad", 3)]
+        )
+    ]
+    results = backend.generate(batch)
+    assert all(r.ok for r in results)
+    assert all(r.completion_tokens <= (r.request.max_tokens or 0) for r in results)
+    # one forward per generated position: as many as the longest row took (its end token
+    # included), not the largest budget when the long-budget row ended first
+    longest = max(r.completion_tokens + (r.finish_reason == "stop") for r in results)
+    assert len(forwards) <= longest + 1, [(r.completion_tokens, r.finish_reason) for r in results]
+
+
+def test_row_limit_marks_each_row_done_at_its_own_length() -> None:
+    limit = PerRowLimit(prompt_length=5, limits=[2, 4], device=torch.device("cpu"))
+    assert limit(torch.zeros(2, 6, dtype=torch.long), None).tolist() == [False, False]
+    assert limit(torch.zeros(2, 7, dtype=torch.long), None).tolist() == [True, False]
+    assert limit(torch.zeros(2, 9, dtype=torch.long), None).tolist() == [True, True]
 
 
 NO_IDS = torch.empty(0, dtype=torch.long)

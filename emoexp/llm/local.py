@@ -112,6 +112,19 @@ def resolve_device(name: str) -> torch.device:
     return torch.device(name)
 
 
+class PerRowLimit:
+    """A stopping criterion that ends each row at its own token limit, so a batch whose
+    requests have different budgets (a Hindi post gets four times an English one) stops
+    when every row has ended or reached its own limit, not the largest."""
+
+    def __init__(self, prompt_length: int, limits: Sequence[int], device: torch.device) -> None:
+        self.prompt_length = prompt_length
+        self.limits = torch.tensor(limits, device=device)
+
+    def __call__(self, input_ids: torch.Tensor, scores: Any, **kwargs: Any) -> torch.Tensor:
+        return (input_ids.shape[1] - self.prompt_length) >= self.limits
+
+
 class PerRowSampler:
     """A logits processor that samples each row's next token with that row's own generator
     (temperature, then nucleus), and hands greedy search a one-hot choice.
@@ -198,9 +211,16 @@ class LocalBackend(CachedBatchBackend):
         )
 
     def _order_misses(self, misses: list[PendingRequest]) -> list[PendingRequest]:
-        # similar lengths share a batch: less padding, and batches are built the same way
-        # on every run of the same requests
-        return sorted(misses, key=lambda p: (sum(len(c) for _, c in p.request.messages), p.key))
+        # equal budgets, then similar lengths share a batch: a batch seldom waits for one
+        # long-budget row, pads little, and is built the same way on every run
+        return sorted(
+            misses,
+            key=lambda p: (
+                p.sampling.max_tokens,
+                sum(len(c) for _, c in p.request.messages),
+                p.key,
+            ),
+        )
 
     def _answer_batch(self, batch: Sequence[PendingRequest]) -> list[Answer]:
         if self.cfg.structured and not self._warned_structured:
@@ -216,7 +236,7 @@ class LocalBackend(CachedBatchBackend):
             return [answer for pending in batch for answer in self._answer_batch([pending])]
 
     def _generate(self, batch: Sequence[PendingRequest]) -> list[Answer]:
-        from transformers import GenerationConfig, LogitsProcessorList
+        from transformers import GenerationConfig, LogitsProcessorList, StoppingCriteriaList
 
         tokenizer, model = self._tokenizer, self._model
         prompts = [
@@ -253,6 +273,9 @@ class LocalBackend(CachedBatchBackend):
                 **inputs,
                 generation_config=generation,
                 logits_processor=LogitsProcessorList([sampler]),
+                stopping_criteria=StoppingCriteriaList(
+                    [PerRowLimit(inputs["input_ids"].shape[1], limits, self.device)]
+                ),
             )
         elapsed = time.perf_counter() - started
         new_tokens = output[:, inputs["input_ids"].shape[1] :].tolist()
