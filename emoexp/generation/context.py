@@ -30,11 +30,10 @@ from emoexp.llm.types import ChatRequest, LLMBackend
 SEED_STRIDE = 100_000
 # longest text a JSON post may carry: one to three sentences, about 50 English tokens, so the
 # longest reply the schema allows (with its keys, three labels and a language) closes within
-# the default 100-token JSON post budget; at 320 characters a guided decoder writing to the
-# bound was cut off before the JSON closed
+# the default 100-token JSON post budget in English (a language's budget_factor gives other
+# languages more); at 320 characters a guided decoder writing to the bound was cut off
+# before the JSON closed
 POST_MAX_CHARS = 200
-# longest stated language ("de", "Deutsch", "Kiswahili"); unbounded, a guided decoder may loop
-LANGUAGE_MAX_CHARS = 16
 # most emotions a JSON post may state (more when more were asked for)
 MAX_STATED_EMOTIONS = 3
 
@@ -85,11 +84,13 @@ class GenerationContext:
         json_schema: dict[str, Any] | None = None,
         kind: str = "post",
         units: int = 1,
+        language: Language | None = None,
         **values: Any,
     ) -> ChatRequest:
         """A request whose sample index counts earlier uses of the same prompt, so growing
-        `samples_per_label` reuses every cached reply of the smaller run. `kind` and `units`
-        (a dialogue's turns) set its reply budget (emoexp/llm/budgets.py)."""
+        `samples_per_label` reuses every cached reply of the smaller run. `kind`, `units`
+        (a dialogue's turns) and the language written in (the run's, unless given) set its
+        reply budget (emoexp/llm/budgets.py)."""
         messages = template.render(structured=structured, **values)
         key = (template.id, messages)
         index = self.cfg.seed * SEED_STRIDE + self._prompt_uses[key]
@@ -102,6 +103,7 @@ class GenerationContext:
             metadata={"structured": structured},
             kind=kind,
             budget_units=units,
+            text_factor=(language or self.get_language(self.language)).budget_factor,
         )
 
     def common_values(self, labels: Sequence[str], language: Language) -> dict[str, Any]:
@@ -119,8 +121,11 @@ class GenerationContext:
             "language_context": language.context,
         }
 
-    def sample_schema(self, *, with_language: bool = False) -> dict[str, Any]:
-        """JSON schema of a one-text reply, for backends that constrain decoding."""
+    def sample_schema(self, *, language: str | None = None) -> dict[str, Any]:
+        """JSON schema of a one-text reply, for backends that constrain decoding. With a
+        `language`, the reply states it: under a constrained decoder the stated language is
+        the grammar's choice, not evidence (SmolLM2 wrote "swreek"), so the schema fixes it to
+        the code asked for and the language filter judges the text itself."""
         properties: dict[str, Any] = {
             # bounded, so a constrained decoder closes the JSON within the reply budget
             "text": {"type": "string", "minLength": 1, "maxLength": POST_MAX_CHARS},
@@ -132,8 +137,8 @@ class GenerationContext:
                 "maxItems": max(MAX_STATED_EMOTIONS, self.cfg.max_labels_per_sample),
             },
         }
-        if with_language:
-            properties["language"] = {"type": "string", "maxLength": LANGUAGE_MAX_CHARS}
+        if language:
+            properties["language"] = {"type": "string", "enum": [language]}
         return {"type": "object", "properties": properties, "required": sorted(properties)}
 
     def get_language(self, code: str) -> Language:

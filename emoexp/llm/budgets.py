@@ -9,6 +9,8 @@ JSON is asked for, and `llm.max_tokens` (the budget of one plain post), unless
 
 from __future__ import annotations
 
+import math
+
 from emoexp.llm.config import LLMConfig
 from emoexp.llm.structured import response_format_for
 from emoexp.llm.types import ChatRequest
@@ -38,14 +40,17 @@ def default_budget(cfg: LLMConfig, kind: str) -> int:
     return derived[kind]
 
 
-def token_budget(cfg: LLMConfig, kind: str, *, structured: bool, units: int = 1) -> int:
+def token_budget(
+    cfg: LLMConfig, kind: str, *, structured: bool, units: int = 1, text_factor: float = 1.0
+) -> int:
     """Tokens a reply of this kind may take: `units` items of `kind` (a dialogue's turns),
+    each `text_factor` times the English text's budget (its language's tokens per post),
     plus JSON's overhead per item when the reply is JSON."""
     budgets = cfg.token_budgets or {}
     unknown = sorted(set(budgets) - set(KINDS))
     if unknown:
         raise ValueError(f"llm.token_budgets: unknown kinds {unknown}; known: {KINDS}")
-    per_item = budgets.get(kind, default_budget(cfg, kind))
+    per_item = math.ceil(budgets.get(kind, default_budget(cfg, kind)) * text_factor)
     if structured:
         per_item += budgets.get("json_overhead", default_budget(cfg, "json_overhead"))
     return max(1, per_item * max(1, units))
@@ -59,7 +64,13 @@ def effective_max_tokens(cfg: LLMConfig, request: ChatRequest) -> int:
         structured = response_format_for(cfg, request) is not None or bool(
             request.metadata.get("structured")
         )
-        base = token_budget(cfg, request.kind, structured=structured, units=request.budget_units)
+        base = token_budget(
+            cfg,
+            request.kind,
+            structured=structured,
+            units=request.budget_units,
+            text_factor=request.text_factor,
+        )
     else:
         base = cfg.max_tokens
     return base * max(1, request.budget_factor)

@@ -35,6 +35,9 @@ class ChatRequest:
     kind: str = ""
     budget_units: int = 1
     budget_factor: int = 1
+    # a post in another language or script takes more tokens than in English: the text part
+    # of the budget is multiplied by this (emoexp/generation/languages.py)
+    text_factor: float = 1.0
 
 
 @dataclass

@@ -58,7 +58,8 @@ def run_multilingual(ctx: GenerationContext) -> tuple[list[Row], list[Row]]:
         request = ctx.request(
             template,
             structured=ctx.structured,
-            json_schema=ctx.sample_schema(with_language=True),
+            json_schema=ctx.sample_schema(language=language.code),
+            language=language,
             **values,
         )
         prompt_sha = hashlib.sha256(
