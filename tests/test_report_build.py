@@ -250,3 +250,38 @@ def test_every_arm_shows_its_kept_rows_and_the_shap_report_names_its_models(
     assert "| 100 |" in jobs and "| 104 |" in jobs
     assert "Keywords: partition" in text and "label consistency judged by: encoder" in text
     assert "mean Jaccard 0.25" in text
+
+
+def test_the_multilingual_report_has_the_in_domain_synthetic_table_per_encoder(
+    tmp_path: Path,
+) -> None:
+    root = tmp_path / "sweep"
+    number = 0
+    for languages in ("[en]", "[en,de]"):
+        for model in ("minilm", "multilingual_e5_small"):
+            overrides = [f"gen.multilingual.languages={languages}", f"model={model}", "seed=1"]
+            f1 = 0.61 if model == "minilm" else 0.52
+            metrics = {
+                "test": {"ap_micro": 0.3},
+                "synthetic_test": {
+                    "f1_micro@0.5": f1,
+                    "auroc_micro": 0.83,
+                    "ap_micro": 0.5,
+                    "n_samples": 14,
+                },
+                "zero_shot": {"meld": {"ap_micro": 0.2, "lrap": 0.4, "auroc_micro": 0.6}},
+            }
+            _write_job(root, number, overrides, {"status": "completed"}, metrics)
+            config_path = root / str(number) / "config.yaml"
+            config = yaml.safe_load(config_path.read_text())
+            config["report"] = {"question": "multilingual_scale"}
+            config_path.write_text(yaml.safe_dump(config))
+            number += 1
+    (root / "multirun.yaml").write_text("hydra: {}\n")
+    text = build_report(root, out_dir=tmp_path / "report").read_text()
+    section = text.split("In-domain: the held-out synthetic test per encoder")[1].split("###")[0]
+    header = next(line for line in section.splitlines() if line.startswith("|"))
+    assert "f1_micro@0.5" in header and "auroc_micro" in header and "test rows" in header
+    rows = [line for line in section.splitlines() if "minilm" in line or "e5" in line]
+    assert len(rows) == 4
+    assert all("0.61" in line for line in rows if "minilm" in line)
