@@ -24,6 +24,8 @@ def test_walkthrough_notebook_executes(tmp_path: Path, monkeypatch: pytest.Monke
     monkeypatch.delenv("EMOEXP_SWEEP_DIR", raising=False)
     monkeypatch.setenv("MPLBACKEND", "Agg")
     monkeypatch.setenv("OMP_WAIT_POLICY", "PASSIVE")
+    # the notebook's demo sweep and report go to temporary folders: this test's, not /tmp
+    monkeypatch.setenv("TMPDIR", str(tmp_path))
     notebook = nbformat.read(NOTEBOOK, as_version=4)
     client = nbclient.NotebookClient(
         notebook,
