@@ -656,6 +656,17 @@ def _per_class_from_pred(ctx: ReportContext, factor: str, within: list[str]) -> 
 SYNTHETIC_TEST_MEASURES = ("f1_micro@0.5", "auroc_micro", "ap_micro", "lrap")
 
 
+def _means_per_setting(
+    frame: pd.DataFrame, keys: Sequence[str], columns: dict[str, str]
+) -> pd.DataFrame:
+    """One row per setting of the swept keys: its job count and the mean of each column
+    (name -> frame column)."""
+    grouped = frame.assign(**{k: _levels(frame[k]) for k in keys}).groupby(list(keys), sort=True)
+    table = pd.DataFrame({name: grouped[c].mean() for name, c in columns.items()}).reset_index()
+    table.insert(len(keys), "jobs", grouped.size().to_numpy())
+    return table
+
+
 def _synthetic_test_table(frame: pd.DataFrame, keys: Sequence[str]) -> list[Block]:
     """The paper's in-domain table: each encoder on the held-out part of its own
     synthetic data (F1-micro, AUC-micro), beside the zero-shot figures."""
@@ -664,12 +675,9 @@ def _synthetic_test_table(frame: pd.DataFrame, keys: Sequence[str]) -> list[Bloc
     }
     if not present or not keys:
         return []
-    grouped = frame.assign(**{k: _levels(frame[k]) for k in keys}).groupby(keys, sort=True)
-    table = pd.DataFrame({m: grouped[c].mean() for m, c in present.items()}).reset_index()
-    table.insert(len(keys), "jobs", grouped.size().to_numpy())
     if "synthetic_test.n_samples" in frame:
-        rows = grouped["synthetic_test.n_samples"].mean().to_numpy()
-        table.insert(len(keys) + 1, "test rows", rows)
+        present = {"test rows": "synthetic_test.n_samples", **present}
+    table = _means_per_setting(frame, keys, present)
     return [
         Block("h3", "In-domain: the held-out synthetic test per encoder"),
         Block(
@@ -711,9 +719,7 @@ def section_multilingual_scale(ctx: ReportContext) -> list[Block]:
         present = {k: v for k, v in columns.items() if v in frame}
         if not present:
             continue
-        grouped = frame.assign(**{k: _levels(frame[k]) for k in keys}).groupby(keys, sort=True)
-        table = pd.DataFrame({k: grouped[v].mean() for k, v in present.items()}).reset_index()
-        table.insert(len(keys), "jobs", grouped.size().to_numpy())
+        table = _means_per_setting(frame, keys, present)
         marks = []
         trained = f"zero_shot.{name}.trained_language"
         in_domain = f"zero_shot.{name}.in_domain"
